@@ -1,0 +1,56 @@
+// One step the executor applies: a single transaction (or a single statement that PostgreSQL
+// refuses to run inside one, such as CREATE INDEX CONCURRENTLY), the locks it will take, and what
+// to verify after it commits.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/partition/key_space.h"
+#include "reconcilers/partition/lock_mode.h"
+#include "reconcilers/partition/policy.h"
+
+namespace partop {
+
+enum class ActionKind {
+  kCreateDefault,
+  kCreatePartition,
+  kDrainDefault,
+  kCreateParentIndex,
+  kBuildPartitionIndex,
+  kAttachPartitionIndex,
+  kRebuildIndex,
+  kDropPartition,
+  kDetachPartition,
+};
+
+std::string_view action_kind_name(ActionKind kind);  // "create-partition", ...
+
+struct LockRequest {
+  QualifiedName relation;
+  LockMode mode;
+};
+
+// A partition this action brings into existence, checked after commit.
+struct ExpectedPartition {
+  QualifiedName name;
+  KeyValue lower = 0;
+  KeyValue upper = 0;
+};
+
+struct Action {
+  Action(ActionKind action_kind, std::string action_summary)
+      : kind(action_kind), summary(std::move(action_summary)) {}
+
+  ActionKind kind;
+  std::string summary;        // one line for humans: "create events_p20260101 [from, to)"
+  bool transactional = true;  // false: one statement in autocommit mode
+  std::vector<std::string> statements;
+  std::vector<LockRequest> locks;  // for the lock guard, strongest first
+  std::optional<ExpectedPartition> creates;
+  // For a drain: statement index whose affected-row count is the number of rows moved.
+  std::optional<size_t> moved_rows_statement;
+};
+
+}  // namespace partop

@@ -1,0 +1,75 @@
+// What partop observed in the database about one partitioned table and its server: plain data,
+// filled by catalog_reader and consumed by the planner. Bounds always come from the catalog
+// (relpartbound), never from partition names.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/partition/key_space.h"
+#include "reconcilers/partition/policy.h"
+
+namespace partop {
+
+struct ObservedPartition {
+  QualifiedName name;
+  bool is_default = false;
+  KeyValue lower = 0;  // inclusive; kUnboundedBelow for MINVALUE
+  KeyValue upper = 0;  // exclusive; kUnboundedAbove for MAXVALUE
+};
+
+// An index on the parent (a partitioned index).
+struct ObservedParentIndex {
+  std::string name;
+  std::vector<std::string> columns;  // key columns; an expression is written as "(expression)"
+  std::vector<std::string> include;
+  bool unique = false;
+  std::string method;
+  bool valid = true;
+};
+
+// An index on one partition, attached to a parent index or standing alone.
+struct ObservedPartitionIndex {
+  QualifiedName name;
+  std::string partition;     // the partition's table name (schema of the parent's partition)
+  std::string parent_index;  // name of the parent index it is attached to; empty if none
+  bool valid = true;
+};
+
+struct DefaultBucket {
+  KeyValue lower = 0;  // grid cell holding these rows
+  int64_t rows = 0;
+};
+
+struct ObservedTable {
+  QualifiedName name;
+  bool exists = false;
+  char relkind = 0;      // 'p' partitioned table, 'r' plain table, ...
+  std::string strategy;  // "range", "list", "hash"; empty when not partitioned
+  int key_column_count = 0;
+  std::string key_column;     // empty when the key is an expression
+  std::string key_type_name;  // format_type() of the key column
+  std::optional<KeyType> key_type;
+  std::vector<std::string> columns;
+  std::vector<ObservedPartition> partitions;  // sorted by lower bound, DEFAULT last
+  std::vector<ObservedParentIndex> indexes;
+  std::vector<ObservedPartitionIndex> partition_indexes;
+  // Rows in the DEFAULT partition per grid cell of the policy's interval (only when non-empty).
+  std::vector<DefaultBucket> default_buckets;
+  int64_t default_rows = 0;
+  // Rows in DEFAULT whose key is NULL cannot be drained anywhere; reported.
+  std::optional<KeyValue> max_key;  // integer keys: max(key) over the table
+
+  const ObservedPartition* default_partition() const;
+};
+
+struct ObservedServer {
+  bool in_recovery = false;
+  int64_t database_size_bytes = 0;
+  // Seconds to add to UTC to get the maintenance window's local time at observation.
+  int64_t window_utc_offset_seconds = 0;
+};
+
+}  // namespace partop

@@ -1,0 +1,228 @@
+#include "reconcilers/partition/catalog_reader.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcilers/partition/sql_text.h"
+
+namespace partop {
+namespace {
+
+const std::string& text(const SqlValue& value) {
+  static const std::string kEmpty;
+  return value ? *value : kEmpty;
+}
+
+std::vector<std::string> json_strings(const SqlValue& value) {
+  if (!value)
+    return {};
+  return nlohmann::json::parse(*value).get<std::vector<std::string>>();
+}
+
+// SQL that turns a bound literal taken from relpartbound (column `literal`, quotes included)
+// into an int64 key value, rounding with `round_fn` (floor for lower bounds, ceil for upper).
+std::string bound_to_key(KeyType type, const std::string& literal, const char* round_fn) {
+  const std::string value = "trim(both '''' from " + literal + ")";
+  std::string epoch;
+  switch (type) {
+    case KeyType::kTimestampTz:
+      epoch = "extract(epoch FROM (" + value + ")::timestamptz)";
+      break;
+    case KeyType::kTimestamp:
+      epoch = "extract(epoch FROM (" + value + ")::timestamp)";
+      break;
+    case KeyType::kDate:
+      epoch = "extract(epoch FROM (" + value + ")::date)";
+      break;
+    case KeyType::kInteger:
+    case KeyType::kBigint:
+      epoch = "(" + value + ")::numeric";
+      break;
+  }
+  return "CASE WHEN " + literal + " IN ('MINVALUE', 'MAXVALUE') THEN NULL ELSE " + round_fn + "(" +
+         epoch + ")::bigint END";
+}
+
+// SQL for the lower bound of the grid cell holding the key column's value, as an int64.
+std::string cell_of_key(KeyType type, const IntervalSpec& interval, const std::string& key) {
+  if (!is_time_key(type)) {
+    const std::string width = std::to_string(interval.width);
+    return "(floor(" + key + "::numeric / " + width + ") * " + width + ")::bigint";
+  }
+  const std::string field = sql::literal(time_unit_trunc_field(*interval.unit));
+  std::string truncated;
+  switch (type) {
+    case KeyType::kTimestampTz:
+      truncated = "date_trunc(" + field + ", " + key + ", 'UTC')";
+      break;
+    case KeyType::kDate:
+      truncated = "date_trunc(" + field + ", " + key + "::timestamp)";
+      break;
+    default:
+      truncated = "date_trunc(" + field + ", " + key + ")";
+      break;
+  }
+  return "floor(extract(epoch FROM " + truncated + "))::bigint";
+}
+
+bool interval_fits_key(const IntervalSpec& interval, KeyType type) {
+  return interval.unit.has_value() == is_time_key(type) &&
+         !(type == KeyType::kDate && interval.unit == TimeUnit::kHour);
+}
+
+void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table) {
+  const SqlRows parent_rows = session.query(
+      "SELECT ic.relname, ix.indisunique, am.amname, ix.indisvalid, ix.indnkeyatts,"
+      "  (SELECT json_agg(coalesce(a.attname::text, '(expression)') ORDER BY k.ord)"
+      "     FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+      "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum)"
+      " FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid"
+      " JOIN pg_am am ON am.oid = ic.relam WHERE ix.indrelid = $1::oid ORDER BY ic.relname",
+      {oid});
+  for (const auto& row : parent_rows) {
+    ObservedParentIndex index;
+    index.name = text(row[0]);
+    index.unique = text(row[1]) == "t";
+    index.method = text(row[2]);
+    index.valid = text(row[3]) == "t";
+    const size_t key_count = std::stoul(text(row[4]));
+    const std::vector<std::string> all = json_strings(row[5]);
+    index.columns.assign(all.begin(), all.begin() + std::min(key_count, all.size()));
+    if (all.size() > key_count)
+      index.include.assign(all.begin() + key_count, all.end());
+    table.indexes.push_back(std::move(index));
+  }
+  const SqlRows child_rows = session.query(
+      "SELECT n.nspname, ic.relname, c.relname, coalesce(pic.relname::text, ''), ix.indisvalid"
+      " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+      " JOIN pg_index ix ON ix.indrelid = c.oid"
+      " JOIN pg_class ic ON ic.oid = ix.indexrelid"
+      " JOIN pg_namespace n ON n.oid = ic.relnamespace"
+      " LEFT JOIN pg_inherits ii ON ii.inhrelid = ix.indexrelid"
+      " LEFT JOIN pg_class pic ON pic.oid = ii.inhparent"
+      " WHERE i.inhparent = $1::oid ORDER BY c.relname, ic.relname",
+      {oid});
+  for (const auto& row : child_rows) {
+    table.partition_indexes.push_back(
+        {{text(row[0]), text(row[1])}, text(row[2]), text(row[3]), text(row[4]) == "t"});
+  }
+}
+
+void read_default_rows(DatabaseSession& session, const PolicySpec& spec, ObservedTable& table) {
+  const ObservedPartition* default_partition = table.default_partition();
+  if (default_partition == nullptr)
+    return;
+  const std::string relation = sql::qualified(default_partition->name);
+  if (text(session.query("SELECT EXISTS (SELECT 1 FROM ONLY " + relation + ")")[0][0]) != "t") {
+    return;
+  }
+  const std::string cell =
+      cell_of_key(*table.key_type, spec.interval, sql::identifier(table.key_column));
+  const SqlRows rows = session.query("SELECT " + cell + ", count(*) FROM ONLY " + relation +
+                                     " GROUP BY 1 ORDER BY 1");
+  for (const auto& row : rows) {
+    const int64_t count = std::stoll(text(row[1]));
+    table.default_rows += count;
+    if (row[0])
+      table.default_buckets.push_back({std::stoll(*row[0]), count});
+  }
+}
+
+}  // namespace
+
+std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
+                                               KeyType key_type) {
+  const SqlRows rows = session.query(
+      "SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', " +
+          bound_to_key(key_type, "m.b[1]", "floor") + ", " +
+          bound_to_key(key_type, "m.b[2]", "ceil") +
+          ", m.b[1] = 'MINVALUE', m.b[2] = 'MAXVALUE'"
+          " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+          " JOIN pg_namespace n ON n.oid = c.relnamespace"
+          " CROSS JOIN LATERAL (SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid),"
+          "   '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') AS b) m"
+          " WHERE i.inhparent = (SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2"
+          "   ON n2.oid = c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)",
+      {table.schema, table.name});
+  std::vector<ObservedPartition> partitions;
+  for (const auto& row : rows) {
+    ObservedPartition partition;
+    partition.name = {text(row[0]), text(row[1])};
+    partition.is_default = text(row[2]) == "t";
+    if (!partition.is_default) {
+      partition.lower = text(row[5]) == "t" ? kUnboundedBelow : std::stoll(text(row[3]));
+      partition.upper = text(row[6]) == "t" ? kUnboundedAbove : std::stoll(text(row[4]));
+    }
+    partitions.push_back(std::move(partition));
+  }
+  std::sort(partitions.begin(), partitions.end(), [](const auto& a, const auto& b) {
+    if (a.is_default != b.is_default)
+      return b.is_default;
+    return a.lower < b.lower;
+  });
+  return partitions;
+}
+
+ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
+  ObservedTable table;
+  table.name = spec.table;
+  const SqlRows rows = session.query(
+      "SELECT c.oid, c.relkind, coalesce(p.partstrat::text, ''), coalesce(p.partnatts, 0),"
+      "  coalesce(a.attname::text, ''), coalesce(format_type(a.atttypid, NULL), ''),"
+      "  (SELECT json_agg(attname ORDER BY attnum) FROM pg_attribute WHERE attrelid = c.oid"
+      "     AND attnum > 0 AND NOT attisdropped AND attgenerated = '')"
+      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      " LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid"
+      " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND p.partattrs[0] <> 0"
+      "   AND a.attnum = p.partattrs[0]"
+      " WHERE n.nspname = $1 AND c.relname = $2",
+      {spec.table.schema, spec.table.name});
+  if (rows.empty())
+    return table;
+  const SqlRow& row = rows[0];
+  const std::string oid = text(row[0]);
+  table.exists = true;
+  table.relkind = text(row[1]).empty() ? '?' : text(row[1])[0];
+  const std::string strategy = text(row[2]);
+  table.strategy = strategy == "r"   ? "range"
+                   : strategy == "l" ? "list"
+                   : strategy == "h" ? "hash"
+                                     : "";
+  table.key_column_count = std::stoi(text(row[3]));
+  table.key_column = text(row[4]);
+  table.key_type_name = text(row[5]);
+  table.key_type = key_type_from_sql(table.key_type_name);
+  table.columns = json_strings(row[6]);
+  if (table.strategy != "range" || table.key_column_count != 1 || !table.key_type)
+    return table;
+
+  table.partitions = read_partitions(session, spec.table, *table.key_type);
+  read_indexes(session, oid, table);
+  if (!interval_fits_key(spec.interval, *table.key_type))
+    return table;  // the planner says why
+  read_default_rows(session, spec, table);
+  if (!is_time_key(*table.key_type)) {
+    const SqlValue max = session.query("SELECT max(" + sql::identifier(table.key_column) +
+                                       ") FROM " + sql::qualified(spec.table))[0][0];
+    if (max)
+      table.max_key = std::stoll(*max);
+  }
+  return table;
+}
+
+ObservedServer read_server(DatabaseSession& session, const PolicySpec& spec) {
+  const std::string zone =
+      spec.schedule.maintenance_window ? spec.schedule.maintenance_window->time_zone : "UTC";
+  const SqlRow row = session.query(
+      "SELECT pg_is_in_recovery(), pg_database_size(current_database()),"
+      " extract(epoch FROM (now() AT TIME ZONE $1) - (now() AT TIME ZONE 'UTC'))::bigint",
+      {zone})[0];
+  ObservedServer server;
+  server.in_recovery = text(row[0]) == "t";
+  server.database_size_bytes = std::stoll(text(row[1]));
+  server.window_utc_offset_seconds = std::stoll(text(row[2]));
+  return server;
+}
+
+}  // namespace partop

@@ -1,0 +1,73 @@
+// The side-effect boundary to PostgreSQL: one session (connection) partop reads the catalog
+// through and applies actions on. Implemented over libpqxx by pg_session; tests of the engine run
+// against a real server through that implementation.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace partop {
+
+using SqlValue = std::optional<std::string>;  // text form; nullopt is SQL NULL
+using SqlRow = std::vector<SqlValue>;
+using SqlRows = std::vector<SqlRow>;
+
+// An error reported by the server (with its SQLSTATE) or by the connection (sqlstate empty).
+class DatabaseError : public std::runtime_error {
+ public:
+  DatabaseError(const std::string& message, std::string sqlstate)
+      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+  bool is_lock_timeout() const { return sqlstate_ == "55P03"; }
+  bool is_statement_timeout() const { return sqlstate_ == "57014"; }
+  bool is_connection_failure() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0; }
+
+ private:
+  std::string sqlstate_;
+};
+
+// Limits applied to every statement partop runs that takes locks.
+struct StatementLimits {
+  std::chrono::milliseconds lock_timeout;
+  std::chrono::milliseconds statement_timeout;
+};
+
+class DatabaseSession {
+ public:
+  virtual ~DatabaseSession() = default;
+
+  // Runs one read-only statement with bound parameters ($1, $2, ...) in its own implicit
+  // transaction and returns its rows.
+  virtual SqlRows query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+
+  // Runs `statements` in one transaction under `limits` (SET LOCAL) and commits. Returns the
+  // number of rows each statement affected. On any error the transaction is rolled back and a
+  // DatabaseError is thrown: nothing of it is left behind.
+  virtual std::vector<long> run_transaction(const std::vector<std::string>& statements,
+                                            const StatementLimits& limits) = 0;
+
+  // Runs one statement that PostgreSQL refuses inside a transaction block (CREATE INDEX
+  // CONCURRENTLY, REINDEX CONCURRENTLY) under `limits`, restoring the session defaults after.
+  virtual void run_autocommit(const std::string& statement, const StatementLimits& limits) = 0;
+
+  // The SQL that run_transaction / run_autocommit send around the statements, so a dry run can
+  // print exactly what apply sends.
+  static std::vector<std::string> transaction_preamble(const StatementLimits& limits);
+  static std::vector<std::string> autocommit_preamble(const StatementLimits& limits);
+};
+
+// Opens sessions; one per reconcile of one policy.
+class DatabaseConnector {
+ public:
+  virtual ~DatabaseConnector() = default;
+  virtual std::unique_ptr<DatabaseSession> connect(const std::string& dsn) = 0;
+};
+
+// Removes the password from a libpq URI or key=value DSN, for messages and logs.
+std::string redact_dsn(const std::string& dsn);
+
+}  // namespace partop

@@ -1,0 +1,111 @@
+#include "reconcilers/partition/executor.h"
+
+#include "reconcilers/partition/duration.h"
+#include "reconcilers/partition/guards.h"
+
+namespace partop {
+namespace {
+
+StatementLimits limits_of(const GuardSpec& guards) {
+  return {guards.lock_timeout, guards.statement_timeout};
+}
+
+// A guard outcome for an error the server raised, or nullopt for an ordinary failure.
+std::optional<Finding> classify(const DatabaseError& error, const StatementLimits& limits,
+                                const Action& action) {
+  if (error.is_lock_timeout()) {
+    return Finding{Finding::Severity::kWarning, "LockTimeout",
+                   action.summary + ": lock not granted within lock_timeout " +
+                       format_duration(limits.lock_timeout) + "; will retry with backoff"};
+  }
+  if (error.is_statement_timeout()) {
+    return Finding{Finding::Severity::kWarning, "StatementTimeout",
+                   action.summary + ": cancelled after statement_timeout " +
+                       format_duration(limits.statement_timeout) + "; will retry with backoff"};
+  }
+  if (error.is_connection_failure()) {
+    return Finding{Finding::Severity::kWarning, "DatabaseUnavailable",
+                   action.summary + ": " + error.what()};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Executor::Executor(DatabaseSession& session, const GuardSpec& guards, StopRequested stop_requested)
+    : session_(session),
+      stop_requested_(std::move(stop_requested)),
+      limits_(limits_of(guards)),
+      max_replication_lag_(guards.max_replication_lag) {}
+
+std::vector<std::string> Executor::rendered_sql(const Action& action, const GuardSpec& guards) {
+  const StatementLimits limits = limits_of(guards);
+  std::vector<std::string> out;
+  if (action.transactional) {
+    out.push_back("BEGIN");
+    for (auto& s : DatabaseSession::transaction_preamble(limits))
+      out.push_back(std::move(s));
+    out.insert(out.end(), action.statements.begin(), action.statements.end());
+    out.push_back("COMMIT");
+  } else {
+    for (auto& s : DatabaseSession::autocommit_preamble(limits))
+      out.push_back(std::move(s));
+    out.insert(out.end(), action.statements.begin(), action.statements.end());
+    out.push_back("RESET lock_timeout");
+    out.push_back("RESET statement_timeout");
+  }
+  return out;
+}
+
+std::optional<Finding> Executor::check_guards(const Action& action) {
+  if (auto lag = replication_lag_exceeded(session_, max_replication_lag_)) {
+    return Finding{Finding::Severity::kWarning, "ReplicationLagHigh", *lag};
+  }
+  if (auto holder = find_conflicting_lock(session_, action.locks)) {
+    return Finding{Finding::Severity::kWarning, "LockTimeout", action.summary + ": " + *holder};
+  }
+  return std::nullopt;
+}
+
+void Executor::apply(const Action& action, Execution& run) {
+  if (action.transactional) {
+    const std::vector<long> affected = session_.run_transaction(action.statements, limits_);
+    if (action.moved_rows_statement)
+      run.rows_drained += affected.at(*action.moved_rows_statement);
+  } else {
+    for (const auto& statement : action.statements)
+      session_.run_autocommit(statement, limits_);
+  }
+  run.applied.push_back(action.summary);
+  run.applied_kinds.push_back(action.kind);
+  if (action.creates)
+    run.created.push_back(*action.creates);
+}
+
+Execution Executor::execute(const std::vector<Action>& actions) {
+  Execution run;
+  for (size_t i = 0; i < actions.size() && !run.stopped; ++i) {
+    const Action& action = actions[i];
+    if (stop_requested_ && stop_requested_()) {
+      run.stopped = Finding{Finding::Severity::kWarning, "ShuttingDown",
+                            "stopped before " + action.summary + " on shutdown"};
+    } else {
+      try {
+        run.stopped = check_guards(action);
+        if (!run.stopped)
+          apply(action, run);
+      } catch (const DatabaseError& error) {
+        run.stopped = classify(error, limits_, action);
+        if (!run.stopped)
+          run.failures.push_back(action.summary + ": " + error.what());
+      }
+    }
+    if (run.stopped) {
+      for (size_t j = i; j < actions.size(); ++j)
+        run.not_run.push_back(actions[j].summary);
+    }
+  }
+  return run;
+}
+
+}  // namespace partop

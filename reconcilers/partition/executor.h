@@ -1,0 +1,53 @@
+// Applies planned actions under guards: one committed transaction per action (or one autocommit
+// statement for concurrent index builds), each preceded by the replication-lag breaker and a
+// check for sessions holding conflicting locks, and bounded by lock_timeout/statement_timeout.
+// A guard outcome stops the run (the rest waits for the next reconcile); an ordinary SQL error
+// fails only its own action.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/partition/action.h"
+#include "reconcilers/partition/db_session.h"
+#include "reconcilers/partition/planner.h"
+#include "reconcilers/partition/policy.h"
+
+namespace partop {
+
+struct Execution {
+  std::vector<std::string> applied;        // summaries of committed actions
+  std::vector<std::string> failures;       // "summary: error" of actions that rolled back
+  std::vector<std::string> not_run;        // summaries of actions left for a later reconcile
+  std::vector<ExpectedPartition> created;  // partitions committed by this run, to verify
+  std::optional<Finding> stopped;          // the guard outcome that ended the run early
+  int64_t rows_drained = 0;
+  std::vector<ActionKind> applied_kinds;
+};
+
+// Asked before each action; true ends the run there (a shutdown finishes the current step only).
+using StopRequested = std::function<bool()>;
+
+class Executor {
+ public:
+  Executor(DatabaseSession& session, const GuardSpec& guards, StopRequested stop_requested = {});
+  Execution execute(const std::vector<Action>& actions);
+
+  // Exactly the SQL execute() sends for `action`, preamble included, in order.
+  static std::vector<std::string> rendered_sql(const Action& action, const GuardSpec& guards);
+
+ private:
+  // A guard outcome that stops the run before `action`, if any.
+  std::optional<Finding> check_guards(const Action& action);
+  // Runs the action's SQL and records it in `run`; throws DatabaseError.
+  void apply(const Action& action, Execution& run);
+
+  DatabaseSession& session_;
+  StopRequested stop_requested_;
+  StatementLimits limits_;
+  std::chrono::milliseconds max_replication_lag_;
+};
+
+}  // namespace partop

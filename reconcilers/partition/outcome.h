@@ -1,0 +1,49 @@
+// The result of one reconcile of one policy: conditions in the metav1.Condition shape (without
+// timestamps, which belong to whoever stores them), layout figures and the actions taken. This is
+// what `partop apply` prints and what the operator writes into .status.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcilers/partition/planner.h"
+
+namespace partop {
+
+struct Condition {
+  std::string type;
+  std::string status;  // "True", "False" or "Unknown"
+  std::string reason;  // CamelCase
+  std::string message;
+};
+
+struct Outcome {
+  std::string policy;  // Policy::key()
+  std::string table;   // schema.name
+  std::optional<KeyType> key_type;
+  std::vector<Condition> conditions;
+  LayoutFigures figures;
+  std::vector<std::string> actions_taken;
+  std::vector<std::string> actions_pending;  // planned but not run (dry run, suspend, guard)
+  std::vector<Finding> findings;
+  // Moved out of DEFAULT by this reconcile.
+  int64_t rows_drained = 0;
+  // When to reconcile again: sooner after a guard backed off, later when all is well.
+  std::chrono::milliseconds requeue_after{0};
+  // True when the outcome is transient (a guard backed off) and the caller should back off.
+  bool retry_with_backoff = false;
+
+  const Condition* condition(const std::string& type) const;
+  bool ready() const;
+  std::string ready_reason() const;
+  nlohmann::json to_json() const;
+};
+
+// Sets or replaces the condition of the same type.
+void set_condition(std::vector<Condition>& conditions, Condition condition);
+
+}  // namespace partop

@@ -1,0 +1,132 @@
+#include "reconcilers/partition/pg_session.h"
+
+#include <pqxx/pqxx>
+
+#include <regex>
+
+namespace partop {
+namespace {
+
+std::string milliseconds_literal(std::chrono::milliseconds value) {
+  return "'" + std::to_string(value.count()) + "ms'";
+}
+
+[[noreturn]] void rethrow_as_database_error(const std::string& dsn) {
+  try {
+    throw;
+  } catch (const pqxx::sql_error& e) {
+    throw DatabaseError(e.what(), e.sqlstate());
+  } catch (const pqxx::broken_connection& e) {
+    throw DatabaseError(std::string("connection to ") + redact_dsn(dsn) + " failed: " + e.what(),
+                        "");
+  } catch (const pqxx::in_doubt_error& e) {
+    throw DatabaseError(std::string("commit outcome unknown: ") + e.what(), "");
+  }
+}
+
+SqlRows to_rows(const pqxx::result& result) {
+  SqlRows rows;
+  rows.reserve(result.size());
+  for (const auto& row : result) {
+    SqlRow out;
+    out.reserve(row.size());
+    for (const auto& field : row) {
+      out.push_back(field.is_null() ? SqlValue{} : SqlValue{field.c_str()});
+    }
+    rows.push_back(std::move(out));
+  }
+  return rows;
+}
+
+class PgSession : public DatabaseSession {
+ public:
+  explicit PgSession(const std::string& dsn) : dsn_(dsn) {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(dsn);
+      pqxx::nontransaction setup(*connection_);
+      setup.exec("SET TimeZone = 'UTC'");
+      setup.exec("SET application_name = 'partop'");
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+  SqlRows query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    try {
+      pqxx::nontransaction tx(*connection_);
+      return to_rows(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)));
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+  std::vector<long> run_transaction(const std::vector<std::string>& statements,
+                                    const StatementLimits& limits) override {
+    try {
+      pqxx::work tx(*connection_);
+      for (const auto& statement : transaction_preamble(limits))
+        tx.exec(statement);
+      std::vector<long> affected;
+      for (const auto& statement : statements) {
+        affected.push_back(static_cast<long>(tx.exec(statement).affected_rows()));
+      }
+      tx.commit();
+      return affected;
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+  void run_autocommit(const std::string& statement, const StatementLimits& limits) override {
+    try {
+      pqxx::nontransaction tx(*connection_);
+      for (const auto& setting : autocommit_preamble(limits))
+        tx.exec(setting);
+      try {
+        tx.exec(statement);
+      } catch (...) {
+        reset_limits(tx);
+        throw;
+      }
+      reset_limits(tx);
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+ private:
+  static void reset_limits(pqxx::nontransaction& tx) {
+    tx.exec("RESET lock_timeout");
+    tx.exec("RESET statement_timeout");
+  }
+
+  std::string dsn_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace
+
+std::vector<std::string> DatabaseSession::transaction_preamble(const StatementLimits& limits) {
+  return {"SET LOCAL lock_timeout = " + milliseconds_literal(limits.lock_timeout),
+          "SET LOCAL statement_timeout = " + milliseconds_literal(limits.statement_timeout)};
+}
+
+std::vector<std::string> DatabaseSession::autocommit_preamble(const StatementLimits& limits) {
+  return {"SET lock_timeout = " + milliseconds_literal(limits.lock_timeout),
+          "SET statement_timeout = " + milliseconds_literal(limits.statement_timeout)};
+}
+
+std::string redact_dsn(const std::string& dsn) {
+  static const std::regex kUriPassword(R"(^([a-z]+://[^:/@]*:)[^@]*@)");
+  static const std::regex kKeyPassword(R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))");
+  std::string out = std::regex_replace(dsn, kUriPassword, "$1***@");
+  out = std::regex_replace(out, kKeyPassword, "$1***");
+  static const std::regex kQueryPassword(R"(([?&]password=)[^&]*)");
+  return std::regex_replace(out, kQueryPassword, "$1***");
+}
+
+std::unique_ptr<DatabaseSession> open_pg_session(const std::string& dsn) {
+  return std::make_unique<PgSession>(dsn);
+}
+
+}  // namespace partop

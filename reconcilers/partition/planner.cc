@@ -1,0 +1,641 @@
+#include "reconcilers/partition/planner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "reconcilers/partition/sql_text.h"
+
+namespace partop {
+namespace {
+
+constexpr size_t kMaxIdentifierBytes = 63;
+// Upper bound on grid cells examined in one plan, so a runaway span (width 1 over a billion
+// keys) cannot stall the planner; the rest is planned on the next reconcile.
+constexpr int64_t kMaxCellsPerPlan = 100'000;
+constexpr std::string_view kPartitionMapChannel = "partop_partition_map";
+// What LIKE copies into a new partition. Identity is left out: a partition must not own a second
+// sequence; inserts through the parent use the parent's.
+constexpr std::string_view kLikeOptions =
+    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE "
+    "INCLUDING COMMENTS INCLUDING STATISTICS INCLUDING GENERATED";
+
+uint64_t fnv1a(std::string_view text) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+KeyValue to_epoch(TimePoint now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+// Everything the planning steps share about one reconcile.
+class PlanBuilder {
+ public:
+  PlanBuilder(const PolicySpec& spec, const ObservedTable& table, const ObservedServer& server,
+              TimePoint now)
+      : spec_(spec), table_(table), server_(server), now_(to_epoch(now)) {}
+
+  Plan build() {
+    if (!check_table() || !check_spec_against_table())
+      return std::move(plan_);
+    plan_.key_type = table_.key_type;
+    grid_ = spec_.interval.unit ? PartitionGrid::time(*spec_.interval.unit)
+                                : PartitionGrid::integer(spec_.interval.width);
+    anchor_ = grid_->floor(is_time_key(*table_.key_type) ? now_ : table_.max_key.value_or(0));
+    retention_cutoff_ = compute_retention_cutoff();
+    compute_figures();
+    // Parent indexes come first so that every partition created below copies them (LIKE ...
+    // INCLUDING INDEXES) and ATTACH links the copies: new partitions need no index builds.
+    plan_parent_indexes();
+    plan_default_partition();
+    plan_cells();
+    plan_partition_indexes();
+    plan_retention();
+    return std::move(plan_);
+  }
+
+ private:
+  void finding(Finding::Severity severity, std::string reason, std::string message) {
+    plan_.findings.push_back({severity, std::move(reason), std::move(message)});
+  }
+
+  bool check_table() {
+    const std::string name = table_.name.display();
+    if (!table_.exists) {
+      finding(Finding::Severity::kBlocking, "TableNotFound", "table " + name + " does not exist");
+      return false;
+    }
+    if (table_.relkind != 'p') {
+      finding(Finding::Severity::kBlocking, "TableNotPartitioned",
+              name + " is not a partitioned table (relkind '" + std::string(1, table_.relkind) +
+                  "'); declare it PARTITION BY RANGE on one column");
+      return false;
+    }
+    if (table_.strategy != "range") {
+      finding(
+          Finding::Severity::kBlocking, "UnsupportedPartitionKey",
+          name + " is partitioned by " + table_.strategy + "; partop manages RANGE partitioning");
+      return false;
+    }
+    if (table_.key_column_count != 1 || table_.key_column.empty()) {
+      finding(Finding::Severity::kBlocking, "UnsupportedPartitionKey",
+              name + " has a partition key of " + std::to_string(table_.key_column_count) +
+                  " column(s)" + (table_.key_column.empty() ? " or an expression" : "") +
+                  "; partop needs exactly one plain column");
+      return false;
+    }
+    if (!table_.key_type) {
+      finding(Finding::Severity::kBlocking, "UnsupportedPartitionKey",
+              name + " is partitioned on " + table_.key_column + " of type " +
+                  table_.key_type_name +
+                  "; supported key types are timestamptz, timestamp, date, integer and bigint");
+      return false;
+    }
+    return true;
+  }
+
+  void invalid_spec(const std::string& field, const std::string& message) {
+    finding(Finding::Severity::kBlocking, "InvalidSpec", field + ": " + message);
+  }
+
+  bool check_spec_against_table() {
+    const size_t before = plan_.findings.size();
+    const bool time_key = is_time_key(*table_.key_type);
+    const std::string key_desc = "key column " + table_.key_column + " is " +
+                                 std::string(key_type_sql_name(*table_.key_type));
+    if (time_key && !spec_.interval.unit) {
+      invalid_spec("spec.interval",
+                   "\"" + spec_.interval.text + "\" is an integer width but the " + key_desc +
+                       "; use hourly, daily, weekly, monthly, quarterly or yearly");
+    }
+    if (!time_key && spec_.interval.unit) {
+      invalid_spec("spec.interval", "\"" + spec_.interval.text +
+                                        "\" is a calendar interval but the " + key_desc +
+                                        "; use a positive integer width");
+    }
+    if (*table_.key_type == KeyType::kDate && spec_.interval.unit == TimeUnit::kHour) {
+      invalid_spec("spec.interval", "hourly partitions need a timestamp key but the " + key_desc);
+    }
+    const std::set<std::string> columns(table_.columns.begin(), table_.columns.end());
+    for (size_t i = 0; i < spec_.indexes.size(); ++i) {
+      const IndexSpec& index = spec_.indexes[i];
+      const std::string field = "spec.indexes[" + std::to_string(i) + "]";
+      for (const auto* list : {&index.columns, &index.include}) {
+        for (const std::string& column : *list) {
+          if (!columns.count(column)) {
+            invalid_spec(field, "column " + column + " does not exist in " + table_.name.display());
+          }
+        }
+      }
+      if (index.unique && std::find(index.columns.begin(), index.columns.end(),
+                                    table_.key_column) == index.columns.end()) {
+        invalid_spec(field + ".unique",
+                     "a unique index on a partitioned table must contain the "
+                     "partition key column " +
+                         table_.key_column + " (PostgreSQL cannot enforce it otherwise)");
+      }
+    }
+    return plan_.findings.size() == before;
+  }
+
+  std::optional<KeyValue> compute_retention_cutoff() const {
+    if (!spec_.retention)
+      return std::nullopt;
+    const RetentionSpec& keep = *spec_.retention;
+    switch (keep.unit) {
+      case RetentionSpec::Unit::kHours:
+        return now_ - keep.amount * 3600;
+      case RetentionSpec::Unit::kDays:
+        return now_ - keep.amount * 86400;
+      case RetentionSpec::Unit::kWeeks:
+        return now_ - keep.amount * 7 * 86400;
+      case RetentionSpec::Unit::kMonths:
+        return shift_months(now_, -keep.amount);
+      case RetentionSpec::Unit::kYears:
+        return shift_months(now_, -12 * keep.amount);
+      case RetentionSpec::Unit::kKeys:
+        if (!table_.max_key)
+          return std::nullopt;
+        return *table_.max_key - keep.amount;
+    }
+    return std::nullopt;
+  }
+
+  bool expired(KeyValue upper) const {
+    return retention_cutoff_ && upper != kUnboundedAbove && upper <= *retention_cutoff_;
+  }
+
+  std::string display(KeyValue value) const { return key_display(*table_.key_type, value); }
+  std::string range(KeyValue lower, KeyValue upper) const {
+    return "[" + display(lower) + ", " + display(upper) + ")";
+  }
+  std::string literal(KeyValue value) const { return key_literal(*table_.key_type, value); }
+  QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
+
+  bool in_maintenance_window() const {
+    const auto& window = spec_.schedule.maintenance_window;
+    if (!window)
+      return true;
+    const int64_t local = now_ + server_.window_utc_offset_seconds;
+    const int minute = static_cast<int>(((local % 86400) + 86400) % 86400 / 60);
+    if (window->start_minute < window->end_minute) {
+      return minute >= window->start_minute && minute < window->end_minute;
+    }
+    return minute >= window->start_minute || minute < window->end_minute;
+  }
+
+  bool storage_over_threshold() const {
+    const auto& storage = spec_.guards.storage;
+    return storage &&
+           static_cast<long double>(server_.database_size_bytes) * 100 >
+               static_cast<long double>(storage->capacity_bytes) * storage->threshold_percent;
+  }
+
+  std::vector<const ObservedPartition*> ranged_partitions() const {
+    std::vector<const ObservedPartition*> out;
+    for (const auto& partition : table_.partitions) {
+      if (!partition.is_default)
+        out.push_back(&partition);
+    }
+    return out;
+  }
+
+  void compute_figures() {
+    LayoutFigures& figures = plan_.figures;
+    figures.default_rows = table_.default_rows;
+    for (const ObservedPartition* partition : ranged_partitions()) {
+      ++figures.partition_count;
+      if (!figures.oldest_lower || partition->lower < *figures.oldest_lower)
+        figures.oldest_lower = partition->lower;
+      if (!figures.newest_upper || partition->upper > *figures.newest_upper)
+        figures.newest_upper = partition->upper;
+    }
+    figures.buffered_until = covered_run_end(anchor_);
+    for (const auto& index : table_.partition_indexes) {
+      if (!index.valid)
+        ++figures.invalid_indexes;
+    }
+  }
+
+  // End of the unbroken run of partitions that starts with the one containing `value`.
+  std::optional<KeyValue> covered_run_end(KeyValue value) const {
+    std::optional<KeyValue> end;
+    for (const ObservedPartition* partition : ranged_partitions()) {  // sorted by lower bound
+      const KeyValue probe = end.value_or(value);
+      if (partition->lower <= probe && probe < partition->upper)
+        end = partition->upper;
+    }
+    return end;
+  }
+
+  enum class Coverage { kCovered, kFree, kConflict };
+  struct CellCoverage {
+    Coverage coverage;
+    const ObservedPartition* conflicting = nullptr;
+  };
+
+  CellCoverage coverage(KeyValue lower, KeyValue upper) const {
+    for (const ObservedPartition* partition : ranged_partitions()) {
+      if (partition->upper <= lower || partition->lower >= upper)
+        continue;
+      if (partition->lower <= lower && upper <= partition->upper)
+        return {Coverage::kCovered};
+      return {Coverage::kConflict, partition};
+    }
+    return {Coverage::kFree};
+  }
+
+  void plan_default_partition() {
+    const ObservedPartition* existing = table_.default_partition();
+    if (existing != nullptr) {
+      default_name_ = existing->name;
+      return;
+    }
+    if (!spec_.default_enabled)
+      return;
+    default_name_ = sibling(derived_name(table_.name.name, "default"));
+    Action action{ActionKind::kCreateDefault,
+                  "create DEFAULT partition " + default_name_->display()};
+    action.statements = {"CREATE TABLE " + sql::qualified(*default_name_) + " (LIKE " +
+                             sql::qualified(table_.name) + " " + std::string(kLikeOptions) + ")",
+                         "ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " +
+                             sql::qualified(*default_name_) + " DEFAULT",
+                         notify_statement()};
+    action.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
+    plan_.actions.push_back(std::move(action));
+  }
+
+  std::string notify_statement() const {
+    return "SELECT pg_notify(" + sql::literal(kPartitionMapChannel) + ", " +
+           sql::literal(table_.name.display()) + ")";
+  }
+
+  std::string columns_sql(const std::vector<std::string>& columns) const {
+    std::string out;
+    for (const auto& column : columns)
+      out += (out.empty() ? "" : ", ") + sql::identifier(column);
+    return out;
+  }
+
+  std::string index_definition(const IndexSpec& index) const {
+    std::string out = " USING " + index.method + " (" + columns_sql(index.columns) + ")";
+    if (!index.include.empty())
+      out += " INCLUDE (" + columns_sql(index.include) + ")";
+    return out;
+  }
+
+  const ObservedParentIndex* parent_index(const std::string& name) const {
+    for (const auto& index : table_.indexes) {
+      if (index.name == name)
+        return &index;
+    }
+    return nullptr;
+  }
+
+  bool matches(const ObservedParentIndex& observed, const IndexSpec& wanted) const {
+    return observed.columns == wanted.columns && observed.include == wanted.include &&
+           observed.unique == wanted.unique && observed.method == wanted.method;
+  }
+
+  void plan_parent_indexes() {
+    for (const IndexSpec& index : spec_.indexes) {
+      const ObservedParentIndex* observed = parent_index(index.name);
+      if (observed == nullptr) {
+        Action action{ActionKind::kCreateParentIndex, "create index " + index.name + " on " +
+                                                          table_.name.display() + " (ONLY parent)"};
+        action.statements = {std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " +
+                             sql::identifier(index.name) + " ON ONLY " +
+                             sql::qualified(table_.name) + index_definition(index)};
+        action.locks = {{table_.name, LockMode::kShare}};
+        plan_.actions.push_back(std::move(action));
+        continue;
+      }
+      if (!matches(*observed, index)) {
+        finding(Finding::Severity::kWarning, "IndexDefinitionMismatch",
+                "index " + index.name + " on " + table_.name.display() +
+                    " exists with a different definition than declared; left untouched");
+        mismatched_indexes_.insert(index.name);
+      }
+    }
+  }
+
+  std::string bound_check(KeyValue lower, KeyValue upper) const {
+    const std::string key = sql::identifier(table_.key_column);
+    return "CHECK (" + key + " IS NOT NULL AND " + key + " >= " + literal(lower) + " AND " + key +
+           " < " + literal(upper) + ")";
+  }
+
+  // Statements that create partition `name` for [lower, upper) as a standalone table, optionally
+  // fill it from DEFAULT, and attach it. The CHECK constraint lets ATTACH skip scanning the new
+  // table; it is dropped once the partition constraint holds.
+  Action partition_action(ActionKind kind, const QualifiedName& name, KeyValue lower,
+                          KeyValue upper) {
+    Action action{kind, ""};
+    const std::string table = sql::qualified(name);
+    const std::string check_name = sql::identifier(derived_name(name.name, "bound"));
+    action.statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) +
+                                " " + std::string(kLikeOptions) + ")");
+    action.statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
+                                bound_check(lower, upper));
+    action.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
+    if (kind == ActionKind::kDrainDefault) {
+      const std::string default_table = sql::qualified(*default_name_);
+      const std::string key = sql::identifier(table_.key_column);
+      const std::string columns = columns_sql(table_.columns);
+      // EXCLUSIVE keeps new rows out of DEFAULT while the move runs but lets readers through;
+      // ATTACH then takes ACCESS EXCLUSIVE on DEFAULT briefly to verify it.
+      action.statements.push_back("LOCK TABLE ONLY " + default_table + " IN EXCLUSIVE MODE");
+      action.moved_rows_statement = action.statements.size();
+      action.statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " +
+                                  key + " >= " + literal(lower) + " AND " + key + " < " +
+                                  literal(upper) + " RETURNING " + columns + ") INSERT INTO " +
+                                  table + " (" + columns + ") SELECT " + columns + " FROM moved");
+    }
+    if (default_name_)
+      action.locks.push_back({*default_name_, LockMode::kAccessExclusive});
+    action.statements.push_back("ALTER TABLE " + sql::qualified(table_.name) +
+                                " ATTACH PARTITION " + table + " FOR VALUES FROM (" +
+                                literal(lower) + ") TO (" + literal(upper) + ")");
+    action.statements.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + check_name);
+    action.statements.push_back(notify_statement());
+    action.creates = ExpectedPartition{name, lower, upper};
+    return action;
+  }
+
+  void plan_cells() {
+    std::map<KeyValue, int64_t> buckets;
+    int64_t bucketed_rows = 0;
+    for (const auto& bucket : table_.default_buckets) {
+      buckets[bucket.lower] += bucket.rows;
+      bucketed_rows += bucket.rows;
+    }
+    if (table_.default_rows > bucketed_rows) {
+      finding(Finding::Severity::kInfo, "DefaultRowsWithoutKey",
+              std::to_string(table_.default_rows - bucketed_rows) +
+                  " row(s) in DEFAULT have a NULL partition key and stay there");
+    }
+
+    const KeyValue forward_end = grid_->advance(anchor_, spec_.premake + 1);
+    KeyValue lowest = anchor_;
+    KeyValue highest = forward_end;
+    for (const ObservedPartition* partition : ranged_partitions()) {
+      // Gaps are filled from the oldest partition that retention keeps, not from expired ones.
+      if (partition->lower != kUnboundedBelow && !expired(partition->upper)) {
+        lowest = std::min(lowest, grid_->floor(partition->lower));
+      }
+      if (partition->upper != kUnboundedAbove) {
+        highest = std::max(highest, grid_->next(grid_->floor(partition->upper - 1)));
+      }
+    }
+    for (const auto& [lower, rows] : buckets) {
+      const KeyValue upper = grid_->next(lower);
+      if (expired(upper)) {
+        finding(Finding::Severity::kInfo, "RowsPastRetention",
+                std::to_string(rows) + " row(s) in DEFAULT belong to " + range(lower, upper) +
+                    ", which is past retention; they stay in DEFAULT (partop never deletes data "
+                    "implicitly)");
+        continue;
+      }
+      lowest = std::min(lowest, lower);
+      highest = std::max(highest, upper);
+    }
+    if (retention_cutoff_)
+      lowest = std::max(lowest, grid_->floor(*retention_cutoff_));
+
+    const bool storage_over = storage_over_threshold();
+    const bool buffer_left =
+        plan_.figures.buffered_until && *plan_.figures.buffered_until > grid_->next(anchor_);
+    int deferred_for_storage = 0;
+    std::vector<Action> current_and_forward;
+    std::vector<Action> others;
+    std::set<std::string> reported_conflicts;
+    int64_t cells = 0;
+    for (KeyValue lower = lowest; lower < highest; lower = grid_->next(lower)) {
+      if (++cells > kMaxCellsPerPlan) {
+        finding(Finding::Severity::kWarning, "PlanTruncated",
+                "more than " + std::to_string(kMaxCellsPerPlan) +
+                    " intervals to examine; the rest is planned on the next reconcile");
+        break;
+      }
+      const KeyValue upper = grid_->next(lower);
+      const CellCoverage cell = coverage(lower, upper);
+      if (cell.coverage == Coverage::kCovered)
+        continue;
+      const auto bucket = buckets.find(lower);
+      const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
+      if (cell.coverage == Coverage::kConflict) {
+        if (reported_conflicts.insert(cell.conflicting->name.display()).second) {
+          finding(Finding::Severity::kWarning, "PartitionConflict",
+                  "partition " + cell.conflicting->name.display() + " " +
+                      range(cell.conflicting->lower, cell.conflicting->upper) +
+                      " overlaps the planned interval " + range(lower, upper) +
+                      " without covering it; it is left untouched");
+        }
+        continue;
+      }
+      const QualifiedName name = sibling(partition_name(table_.name.name, *grid_, lower));
+      Action action = [&] {
+        if (rows > 0) {
+          Action drain = partition_action(ActionKind::kDrainDefault, name, lower, upper);
+          drain.summary = "drain " + std::to_string(rows) + " row(s) of " + range(lower, upper) +
+                          " from DEFAULT into new partition " + name.display();
+          return drain;
+        }
+        Action create = partition_action(ActionKind::kCreatePartition, name, lower, upper);
+        create.summary = "create partition " + name.display() + " " + range(lower, upper);
+        return create;
+      }();
+      if (rows > 0 && !spec_.default_drain) {
+        finding(Finding::Severity::kWarning, "DefaultPartitionNotEmpty",
+                std::to_string(rows) + " row(s) of " + range(lower, upper) +
+                    " are in DEFAULT and drain is disabled; the partition cannot be created");
+        continue;
+      }
+      if (rows == 0 && storage_over && buffer_left && lower > anchor_) {
+        ++deferred_for_storage;
+        continue;
+      }
+      (lower >= anchor_ ? current_and_forward : others).push_back(std::move(action));
+    }
+    if (deferred_for_storage > 0) {
+      finding(Finding::Severity::kDeferred, "StorageQuotaExceeded",
+              "database size " + std::to_string(server_.database_size_bytes) + " bytes is over " +
+                  std::to_string(spec_.guards.storage->threshold_percent) + "% of capacity " +
+                  std::to_string(spec_.guards.storage->capacity_bytes) + " bytes; " +
+                  std::to_string(deferred_for_storage) +
+                  " new partition(s) postponed while the buffer lasts (until " +
+                  display(*plan_.figures.buffered_until) + ")");
+    }
+    for (auto& action : current_and_forward)
+      plan_.actions.push_back(std::move(action));
+    for (auto& action : others)
+      plan_.actions.push_back(std::move(action));
+  }
+
+  void plan_partition_indexes() {
+    std::map<std::pair<std::string, std::string>, const ObservedPartitionIndex*> attached;
+    std::map<std::string, const ObservedPartitionIndex*> by_name;
+    for (const auto& index : table_.partition_indexes) {
+      if (!index.parent_index.empty())
+        attached[{index.partition, index.parent_index}] = &index;
+      by_name[index.name.name] = &index;
+    }
+    const bool window_open = in_maintenance_window();
+    int deferred_rebuilds = 0;
+    std::set<std::string> handled;
+    auto rebuild = [&](const QualifiedName& index_name) {
+      if (!handled.insert(index_name.display()).second)
+        return;
+      if (!window_open) {
+        ++deferred_rebuilds;
+        return;
+      }
+      Action action{ActionKind::kRebuildIndex, "rebuild invalid index " + index_name.display()};
+      action.transactional = false;
+      action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(index_name)};
+      action.locks = {{index_name, LockMode::kShareUpdateExclusive}};
+      plan_.actions.push_back(std::move(action));
+    };
+
+    for (const IndexSpec& index : spec_.indexes) {
+      if (mismatched_indexes_.count(index.name))
+        continue;
+      const bool parent_is_new = parent_index(index.name) == nullptr;
+      for (const ObservedPartition& observed : table_.partitions) {
+        const QualifiedName& partition = observed.name;
+        if (!parent_is_new) {
+          if (auto it = attached.find({partition.name, index.name}); it != attached.end()) {
+            if (!it->second->valid)
+              rebuild(it->second->name);
+            continue;
+          }
+        }
+        const QualifiedName child = sibling(derived_name(partition.name, index.name));
+        const auto leftover = by_name.find(child.name);
+        if (leftover == by_name.end()) {
+          Action action{
+              ActionKind::kBuildPartitionIndex,
+              "build index " + child.display() + " on " + partition.display() + " concurrently"};
+          action.transactional = false;
+          action.statements = {std::string("CREATE ") + (index.unique ? "UNIQUE " : "") +
+                               "INDEX CONCURRENTLY " + sql::identifier(child.name) + " ON " +
+                               sql::qualified(partition) + index_definition(index)};
+          action.locks = {{partition, LockMode::kShareUpdateExclusive}};
+          plan_.actions.push_back(std::move(action));
+        } else if (!leftover->second->valid) {
+          // A failed concurrent build of ours: rebuild it in place, then attach it. Not deferred:
+          // the partition has no usable index until this runs.
+          Action action{ActionKind::kBuildPartitionIndex,
+                        "rebuild invalid index " + child.display() + " left by a failed build"};
+          action.transactional = false;
+          action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(child)};
+          action.locks = {{partition, LockMode::kShareUpdateExclusive}};
+          plan_.actions.push_back(std::move(action));
+          handled.insert(child.display());
+        }
+        Action attach{ActionKind::kAttachPartitionIndex,
+                      "attach index " + child.display() + " to " + index.name};
+        attach.statements = {"ALTER INDEX " + sql::qualified(sibling(index.name)) +
+                             " ATTACH PARTITION " + sql::qualified(child)};
+        attach.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
+        plan_.actions.push_back(std::move(attach));
+      }
+    }
+    // Invalid indexes that are not ours to build (left by someone's failed concurrent build).
+    for (const auto& index : table_.partition_indexes) {
+      if (!index.valid)
+        rebuild(index.name);
+    }
+    if (deferred_rebuilds > 0) {
+      finding(Finding::Severity::kDeferred, "MaintenanceWindowClosed",
+              std::to_string(deferred_rebuilds) +
+                  " invalid index rebuild(s) wait for the maintenance window");
+    }
+  }
+
+  void plan_retention() {
+    if (!retention_cutoff_)
+      return;
+    const bool window_open = in_maintenance_window();
+    int deferred = 0;
+    for (const ObservedPartition* partition : ranged_partitions()) {
+      if (!expired(partition->upper))
+        continue;
+      if (!window_open) {
+        ++deferred;
+        continue;
+      }
+      const bool drop = spec_.retention->action == RetentionSpec::Action::kDrop;
+      Action action{drop ? ActionKind::kDropPartition : ActionKind::kDetachPartition,
+                    std::string(drop ? "drop" : "detach") + " expired partition " +
+                        partition->name.display() + " " +
+                        range(partition->lower, partition->upper)};
+      action.statements = {drop ? "DROP TABLE " + sql::qualified(partition->name)
+                                : "ALTER TABLE " + sql::qualified(table_.name) +
+                                      " DETACH PARTITION " + sql::qualified(partition->name),
+                           notify_statement()};
+      action.locks = {{table_.name, LockMode::kAccessExclusive},
+                      {partition->name, LockMode::kAccessExclusive}};
+      plan_.actions.push_back(std::move(action));
+    }
+    if (deferred > 0) {
+      finding(Finding::Severity::kDeferred, "MaintenanceWindowClosed",
+              std::to_string(deferred) + " expired partition(s) wait for the maintenance window");
+    }
+  }
+
+  const PolicySpec& spec_;
+  const ObservedTable& table_;
+  const ObservedServer& server_;
+  const KeyValue now_;
+  Plan plan_;
+  std::optional<PartitionGrid> grid_;
+  KeyValue anchor_ = 0;
+  std::optional<KeyValue> retention_cutoff_;
+  std::optional<QualifiedName> default_name_;
+  std::set<std::string> mismatched_indexes_;
+};
+
+}  // namespace
+
+bool Plan::blocked() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Finding::Severity::kBlocking; });
+}
+
+std::string derived_name(const std::string& base, const std::string& suffix) {
+  const std::string full = base + "_" + suffix;
+  if (full.size() <= kMaxIdentifierBytes)
+    return full;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(full)));
+  const std::string tail = "_" + std::string(hash, 8) + "_" + suffix;
+  if (tail.size() >= kMaxIdentifierBytes)
+    return full.substr(0, kMaxIdentifierBytes - 9) + "_" + std::string(hash, 8);
+  return base.substr(0, kMaxIdentifierBytes - tail.size()) + tail;
+}
+
+std::string partition_name(const std::string& table, const PartitionGrid& grid, KeyValue lower) {
+  return derived_name(table, "p" + partition_suffix(grid, lower));
+}
+
+const ObservedPartition* ObservedTable::default_partition() const {
+  for (const auto& partition : partitions) {
+    if (partition.is_default)
+      return &partition;
+  }
+  return nullptr;
+}
+
+Plan plan_reconcile(const PolicySpec& spec, const ObservedTable& table,
+                    const ObservedServer& server, TimePoint now) {
+  return PlanBuilder(spec, table, server, now).build();
+}
+
+}  // namespace partop

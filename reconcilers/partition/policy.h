@@ -1,0 +1,100 @@
+// PartitionPolicy: the declaration partop drives a partitioned table towards. The same shape as
+// the custom resource's spec, after defaults are applied and values validated by policy_parser.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/partition/key_space.h"
+
+namespace partop {
+
+struct QualifiedName {
+  std::string schema;
+  std::string name;
+  std::string display() const { return schema + "." + name; }
+  bool operator==(const QualifiedName&) const = default;
+};
+
+struct IndexSpec {
+  std::string name;
+  std::vector<std::string> columns;
+  bool unique = false;
+  std::string method = "btree";
+  std::vector<std::string> include;
+};
+
+// How far back partitions are kept. Time keys count calendar units back from now; integer keys
+// count key values back from the current maximum key.
+struct RetentionSpec {
+  enum class Unit { kHours, kDays, kWeeks, kMonths, kYears, kKeys };
+  int64_t amount = 0;
+  Unit unit = Unit::kDays;
+  enum class Action { kDrop, kDetach };
+  Action action = Action::kDrop;
+};
+
+struct StorageGuardSpec {
+  int64_t capacity_bytes = 0;
+  int threshold_percent = 80;
+};
+
+struct GuardSpec {
+  std::chrono::milliseconds lock_timeout{2000};
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds max_replication_lag{5000};
+  std::optional<StorageGuardSpec> storage;
+};
+
+// A daily window in which retention and index rebuilds may run. Minutes since midnight in
+// `time_zone`; end may be before start (the window wraps midnight).
+struct MaintenanceWindow {
+  int start_minute = 0;
+  int end_minute = 0;
+  std::string time_zone = "UTC";
+};
+
+struct ScheduleSpec {
+  std::chrono::milliseconds resync_interval{600000};
+  std::optional<MaintenanceWindow> maintenance_window;
+};
+
+struct DatabaseRef {
+  std::string secret_name;
+  std::string key = "uri";
+};
+
+// The interval as written: a calendar unit for time keys or a width for integer keys. Which one
+// is valid depends on the table's key type, known only once the catalog has been read.
+struct IntervalSpec {
+  std::optional<TimeUnit> unit;
+  int64_t width = 0;
+  std::string text;
+};
+
+struct PolicySpec {
+  QualifiedName table;
+  IntervalSpec interval;
+  int premake = 7;
+  bool default_enabled = true;
+  bool default_drain = true;
+  std::vector<IndexSpec> indexes;
+  std::optional<RetentionSpec> retention;
+  GuardSpec guards;
+  ScheduleSpec schedule;
+  bool suspend = false;
+  std::optional<DatabaseRef> database_ref;
+};
+
+struct Policy {
+  std::string name;
+  std::string namespace_name;  // empty outside Kubernetes
+  int64_t generation = 0;
+  PolicySpec spec;
+  std::string key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
+};
+
+}  // namespace partop

@@ -1,0 +1,236 @@
+#include "reconcilers/partition/reconciler.h"
+
+#include <algorithm>
+
+#include "reconcilers/partition/catalog_reader.h"
+#include "reconcilers/partition/executor.h"
+#include "reconcilers/partition/guards.h"
+
+namespace partop {
+namespace {
+
+// Reasons that need a human: the spec or the table must change before partop can proceed.
+bool needs_human(const std::string& reason) {
+  return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
+         reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
+         reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
+         reason == "ActionFailed" || reason == "VerificationFailed";
+}
+
+void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
+                            const std::string& message, bool in_progress) {
+  set_condition(outcome.conditions, {"Ready", ready ? "True" : "False", reason, message});
+  set_condition(outcome.conditions, {"Reconciling", in_progress ? "True" : "False",
+                                     in_progress ? reason : "ReconcileComplete",
+                                     in_progress ? message : "no further action planned"});
+  const bool stalled = !ready && needs_human(reason);
+  set_condition(outcome.conditions, {"Stalled", stalled ? "True" : "False",
+                                     stalled ? reason : "NotStalled", stalled ? message : ""});
+}
+
+void set_detail_conditions(Outcome& outcome, const ObservedTable& table) {
+  const int64_t rows = table.default_rows;
+  if (table.default_partition() == nullptr) {
+    set_condition(outcome.conditions, {"DefaultPartitionEmpty", "Unknown", "NoDefaultPartition",
+                                       "the table has no DEFAULT partition"});
+  } else {
+    set_condition(outcome.conditions,
+                  {"DefaultPartitionEmpty", rows == 0 ? "True" : "False",
+                   rows == 0 ? "Empty" : "RowsInDefault",
+                   rows == 0 ? "the DEFAULT partition holds no rows"
+                             : std::to_string(rows) + " row(s) in the DEFAULT partition"});
+  }
+  int invalid = 0;
+  for (const auto& index : table.partition_indexes)
+    invalid += index.valid ? 0 : 1;
+  for (const auto& index : table.indexes)
+    invalid += index.valid ? 0 : 1;
+  set_condition(outcome.conditions,
+                {"IndexesValid", invalid == 0 ? "True" : "False",
+                 invalid == 0 ? "AllValid" : "InvalidIndexes",
+                 invalid == 0 ? "every index on the table and its partitions is valid"
+                              : std::to_string(invalid) + " invalid index(es)"});
+}
+
+Outcome base_outcome(const Policy& policy) {
+  Outcome outcome;
+  outcome.policy = policy.key();
+  outcome.table = policy.spec.table.display();
+  outcome.requeue_after = policy.spec.schedule.resync_interval;
+  return outcome;
+}
+
+void copy_plan(Outcome& outcome, const Plan& plan) {
+  outcome.key_type = plan.key_type;
+  outcome.figures = plan.figures;
+  outcome.findings = plan.findings;
+}
+
+// The first finding that keeps the policy from being Ready, if any.
+const Finding* first_problem(const std::vector<Finding>& findings) {
+  for (const auto& severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
+    for (const auto& f : findings) {
+      if (f.severity == severity)
+        return &f;
+    }
+  }
+  return nullptr;
+}
+
+// Partitions this run created that are not attached with exactly the planned bounds.
+std::vector<std::string> unverified(const std::vector<ExpectedPartition>& created,
+                                    const ObservedTable& table) {
+  std::vector<std::string> out;
+  for (const auto& expected : created) {
+    const bool found =
+        std::any_of(table.partitions.begin(), table.partitions.end(), [&](const auto& p) {
+          return p.name == expected.name && !p.is_default && p.lower == expected.lower &&
+                 p.upper == expected.upper;
+        });
+    if (!found)
+      out.push_back(expected.name.display());
+  }
+  return out;
+}
+
+}  // namespace
+
+Outcome invalid_spec_outcome(const std::string& policy_key, const std::string& message) {
+  Outcome outcome;
+  outcome.policy = policy_key;
+  set_summary_conditions(outcome, false, "InvalidSpec", message, false);
+  return outcome;
+}
+
+Outcome unavailable_outcome(const Policy& policy, const std::string& reason,
+                            const std::string& message) {
+  Outcome outcome = base_outcome(policy);
+  outcome.retry_with_backoff = true;
+  set_summary_conditions(outcome, false, reason, message, true);
+  return outcome;
+}
+
+PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
+                                                       const Policy& policy) const {
+  PlannedReconcile planned;
+  try {
+    planned.server = read_server(session, policy.spec);
+  } catch (const DatabaseError& error) {
+    if (error.sqlstate() != "22023")
+      throw;
+    planned.plan.findings.push_back(
+        {Finding::Severity::kBlocking, "InvalidSpec",
+         "spec.schedule.maintenanceWindow.timeZone: " + std::string(error.what())});
+    return planned;
+  }
+  planned.table = read_table(session, policy.spec);
+  planned.plan = plan_reconcile(policy.spec, planned.table, planned.server, clock_.now());
+  return planned;
+}
+
+Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& policy,
+                                       ReconcileMode mode) const {
+  Outcome outcome = base_outcome(policy);
+  try {
+    PlannedReconcile planned = observe_and_plan(session, policy);
+    copy_plan(outcome, planned.plan);
+    if (planned.plan.blocked()) {
+      const Finding* problem = first_problem(planned.plan.findings);
+      set_summary_conditions(outcome, false, problem->reason, problem->message, false);
+      return outcome;
+    }
+    set_detail_conditions(outcome, planned.table);
+    auto pending = [&] {
+      for (const auto& action : planned.plan.actions)
+        outcome.actions_pending.push_back(action.summary);
+    };
+    if (mode == ReconcileMode::kObserve || policy.spec.suspend || planned.plan.actions.empty() ||
+        planned.server.in_recovery) {
+      pending();
+      const Finding* problem = first_problem(planned.plan.findings);
+      if (planned.server.in_recovery && !planned.plan.actions.empty()) {
+        set_summary_conditions(
+            outcome, false, "ReadOnlyStandby",
+            "connected to a standby (in recovery): " + std::to_string(planned.plan.actions.size()) +
+                " action(s) need the primary",
+            false);
+      } else if (problem != nullptr) {
+        set_summary_conditions(outcome, false, problem->reason, problem->message, false);
+      } else if (!planned.plan.actions.empty()) {
+        const bool suspended = mode == ReconcileMode::kApply && policy.spec.suspend;
+        set_summary_conditions(outcome, false, suspended ? "Suspended" : "ActionsPending",
+                               std::to_string(planned.plan.actions.size()) + " action(s) " +
+                                   (suspended ? "wait: the policy is suspended" : "pending"),
+                               !suspended);
+      } else {
+        set_summary_conditions(outcome, true, "Reconciled",
+                               "partitions, DEFAULT and indexes match the policy", false);
+      }
+      return outcome;
+    }
+
+    Execution run;
+    {
+      TableLock lock(session, policy.spec.table.display());
+      if (!lock.acquired()) {
+        pending();
+        outcome.retry_with_backoff = true;
+        set_summary_conditions(
+            outcome, false, "Busy",
+            "another partop process is reconciling " + policy.spec.table.display(), true);
+        return outcome;
+      }
+      run = Executor(session, policy.spec.guards, stop_requested_).execute(planned.plan.actions);
+    }
+    outcome.actions_taken = run.applied;
+    outcome.actions_pending = run.not_run;
+    outcome.rows_drained = run.rows_drained;
+
+    PlannedReconcile after = observe_and_plan(session, policy);
+    copy_plan(outcome, after.plan);
+    set_detail_conditions(outcome, after.table);
+    const auto missing = unverified(run.created, after.table);
+    if (run.stopped) {
+      outcome.findings.push_back(*run.stopped);
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message, true);
+    } else if (!missing.empty()) {
+      std::string names;
+      for (const auto& name : missing)
+        names += (names.empty() ? "" : ", ") + name;
+      set_summary_conditions(outcome, false, "VerificationFailed",
+                             "created but not found attached with the planned bounds: " + names,
+                             false);
+    } else if (!run.failures.empty()) {
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(
+          outcome, false, "ActionFailed",
+          run.failures.front() +
+              (run.failures.size() > 1
+                   ? " (and " + std::to_string(run.failures.size() - 1) + " more)"
+                   : ""),
+          true);
+    } else if (const Finding* problem = first_problem(after.plan.findings)) {
+      set_summary_conditions(outcome, false, problem->reason, problem->message, false);
+    } else if (!after.plan.actions.empty()) {
+      for (const auto& action : after.plan.actions)
+        outcome.actions_pending.push_back(action.summary);
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(outcome, false, "ActionsPending",
+                             std::to_string(after.plan.actions.size()) +
+                                 " action(s) still planned after applying; will retry",
+                             true);
+    } else {
+      set_summary_conditions(outcome, true, "Reconciled",
+                             run.applied.empty()
+                                 ? "partitions, DEFAULT and indexes match the policy"
+                                 : std::to_string(run.applied.size()) + " action(s) applied",
+                             false);
+    }
+    return outcome;
+  } catch (const DatabaseError& error) {
+    return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
+  }
+}
+
+}  // namespace partop
