@@ -40,8 +40,7 @@ Options parse_options(const std::vector<std::string>& args, bool allow_files, bo
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= args.size())
-        throw UsageError(arg + " needs a value");
+      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
       return args[++i];
     };
     if (allow_files && (arg == "-f" || arg == "--filename")) {
@@ -60,21 +59,17 @@ Options parse_options(const std::vector<std::string>& args, bool allow_files, bo
     }
   }
   if (options.dsn.empty()) {
-    if (const char* env = std::getenv("PARTOP_DSN"))
-      options.dsn = env;
+    if (const char* env = std::getenv("PARTOP_DSN")) options.dsn = env;
   }
-  if (options.dsn.empty())
-    throw UsageError("no database: pass --dsn URI or set PARTOP_DSN");
-  if (allow_files && options.files.empty())
-    throw UsageError("no policy file: pass -f FILE");
+  if (options.dsn.empty()) throw UsageError("no database: pass --dsn URI or set PARTOP_DSN");
+  if (allow_files && options.files.empty()) throw UsageError("no policy file: pass -f FILE");
   if (allow_dir && options.policies_dir.empty())
     throw UsageError("no policy directory: pass --policies DIR");
   return options;
 }
 
 std::vector<std::string> policy_files(const std::string& path) {
-  if (!fs::is_directory(path))
-    return {path};
+  if (!fs::is_directory(path)) return {path};
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(path)) {
     const auto extension = entry.path().extension();
@@ -107,8 +102,7 @@ Loaded load(const std::vector<std::string>& paths) {
         loaded.file_errors = true;
         continue;
       }
-      for (auto& policy : parsed)
-        loaded.policies.push_back(std::move(policy));
+      for (auto& policy : parsed) loaded.policies.push_back(std::move(policy));
     }
   }
   return loaded;
@@ -118,8 +112,7 @@ Loaded load(const std::vector<std::string>& paths) {
 std::optional<std::string> claim_table(std::map<std::string, std::string>& owners,
                                        const Policy& policy) {
   const auto [it, inserted] = owners.emplace(policy.spec.table.display(), policy.key());
-  if (inserted)
-    return std::nullopt;
+  if (inserted) return std::nullopt;
   return "table " + policy.spec.table.display() + " is already managed by policy " + it->second;
 }
 
@@ -138,8 +131,7 @@ Outcome conflict_outcome(const Policy& policy, const std::string& message) {
   Outcome outcome = invalid_spec_outcome(policy.key(), message);
   outcome.table = policy.spec.table.display();
   for (auto& condition : outcome.conditions) {
-    if (condition.reason == "InvalidSpec")
-      condition.reason = "Conflict";
+    if (condition.reason == "InvalidSpec") condition.reason = "Conflict";
   }
   return outcome;
 }
@@ -149,8 +141,7 @@ void print_text(const Outcome& outcome) {
   std::cout << outcome.policy << " (" << (outcome.table.empty() ? "?" : outcome.table)
             << "): Ready=" << (ready ? ready->status : "Unknown") << " "
             << (ready ? ready->reason : "") << "\n";
-  if (ready != nullptr && !ready->message.empty())
-    std::cout << "  " << ready->message << "\n";
+  if (ready != nullptr && !ready->message.empty()) std::cout << "  " << ready->message << "\n";
   if (!outcome.table.empty() && outcome.key_type) {
     const auto bound = [&](const std::optional<KeyValue>& v) {
       return v ? key_display(*outcome.key_type, *v) : std::string("-");
@@ -164,16 +155,13 @@ void print_text(const Outcome& outcome) {
   }
   if (outcome.rows_drained > 0)
     std::cout << "  rows drained from DEFAULT: " << outcome.rows_drained << "\n";
-  for (const auto& action : outcome.actions_taken)
-    std::cout << "  applied: " << action << "\n";
-  for (const auto& action : outcome.actions_pending)
-    std::cout << "  pending: " << action << "\n";
+  for (const auto& action : outcome.actions_taken) std::cout << "  applied: " << action << "\n";
+  for (const auto& action : outcome.actions_pending) std::cout << "  pending: " << action << "\n";
   for (const auto& finding : outcome.findings) {
     std::cout << "  " << finding.reason << ": " << finding.message << "\n";
   }
   for (const auto& condition : outcome.conditions) {
-    if (condition.type == "Ready")
-      continue;
+    if (condition.type == "Ready") continue;
     std::cout << "  " << condition.type << "=" << condition.status << " " << condition.reason
               << "\n";
   }
@@ -197,15 +185,12 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   }
   if (options.json_output) {
     json out = {{"policies", json::array()}};
-    for (const auto& outcome : outcomes)
-      out["policies"].push_back(outcome.to_json());
+    for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
     std::cout << out.dump(2) << "\n";
   } else {
-    for (const auto& outcome : outcomes)
-      print_text(outcome);
+    for (const auto& outcome : outcomes) print_text(outcome);
   }
-  if (loaded.file_errors)
-    return kExitUsage;
+  if (loaded.file_errors) return kExitUsage;
   const bool all_ready =
       std::all_of(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return o.ready(); });
   return all_ready ? kExitReady : kExitNotReady;
@@ -236,8 +221,7 @@ void log_line(const json& fields) {
 std::optional<fs::file_time_type> modified_time(const std::string& path) {
   std::error_code error;
   const auto time = fs::last_write_time(path, error);
-  if (error)
-    return std::nullopt;
+  if (error) return std::nullopt;
   return time;
 }
 
@@ -272,8 +256,7 @@ int run_plan(const std::vector<std::string>& args) {
                   << "): " << plan.actions.size() << " action(s)\n";
         for (const auto& finding : plan.findings) {
           std::cout << "-- " << finding.reason << ": " << finding.message << "\n";
-          if (finding.severity == Finding::Severity::kBlocking)
-            all_clean = false;
+          if (finding.severity == Finding::Severity::kBlocking) all_clean = false;
         }
         for (size_t i = 0; i < plan.actions.size(); ++i) {
           std::cout << "-- " << (i + 1) << ". " << plan.actions[i].summary << "\n";
@@ -288,8 +271,7 @@ int run_plan(const std::vector<std::string>& args) {
         all_clean = false;
       }
     }
-    if (loaded.file_errors)
-      return kExitUsage;
+    if (loaded.file_errors) return kExitUsage;
     return all_clean ? kExitReady : kExitNotReady;
   });
 }
@@ -326,8 +308,7 @@ int run_loop(const std::vector<std::string>& args) {
     while (!g_stop_requested) {
       // Reload when the set of files or any file's modification time changes.
       std::map<std::string, std::optional<fs::file_time_type>> files;
-      for (const auto& file : policy_files(options.policies_dir))
-        files[file] = modified_time(file);
+      for (const auto& file : policy_files(options.policies_dir)) files[file] = modified_time(file);
       if (files != seen_files) {
         seen_files = files;
         std::map<std::string, Scheduled> next;
@@ -358,8 +339,7 @@ int run_loop(const std::vector<std::string>& args) {
         scheduled = std::move(next);
       }
       for (auto& [key, entry] : scheduled) {
-        if (g_stop_requested || SteadyClock::now() < entry.due)
-          continue;
+        if (g_stop_requested || SteadyClock::now() < entry.due) continue;
         const auto started = SteadyClock::now();
         const Outcome outcome =
             reconcile_one(entry.policy, options.dsn, ReconcileMode::kApply, stop);

@@ -30,14 +30,10 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
-  if (command == "plan")
-    return partop::cli::run_plan(args);
-  if (command == "apply")
-    return partop::cli::run_apply(args);
-  if (command == "status")
-    return partop::cli::run_status(args);
-  if (command == "run")
-    return partop::cli::run_loop(args);
+  if (command == "plan") return partop::cli::run_plan(args);
+  if (command == "apply") return partop::cli::run_apply(args);
+  if (command == "status") return partop::cli::run_status(args);
+  if (command == "run") return partop::cli::run_loop(args);
   if (command == "version") {
     std::cout << "partop " << PARTOP_VERSION << "\n";
     return 0;

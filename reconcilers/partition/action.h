@@ -49,6 +49,8 @@ struct Action {
   std::vector<std::string> statements;
   std::vector<LockRequest> locks;  // for the lock guard, strongest first
   std::optional<ExpectedPartition> creates;
+  // Run only if the action before it was applied (an ATTACH after the build it attaches).
+  bool requires_previous = false;
   // For a drain: statement index whose affected-row count is the number of rows moved.
   std::optional<size_t> moved_rows_statement;
 };

@@ -15,8 +15,7 @@ const std::string& text(const SqlValue& value) {
 }
 
 std::vector<std::string> json_strings(const SqlValue& value) {
-  if (!value)
-    return {};
+  if (!value) return {};
   return nlohmann::json::parse(*value).get<std::vector<std::string>>();
 }
 
@@ -89,8 +88,7 @@ void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTabl
     const size_t key_count = std::stoul(text(row[4]));
     const std::vector<std::string> all = json_strings(row[5]);
     index.columns.assign(all.begin(), all.begin() + std::min(key_count, all.size()));
-    if (all.size() > key_count)
-      index.include.assign(all.begin() + key_count, all.end());
+    if (all.size() > key_count) index.include.assign(all.begin() + key_count, all.end());
     table.indexes.push_back(std::move(index));
   }
   const SqlRows child_rows = session.query(
@@ -111,8 +109,7 @@ void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTabl
 
 void read_default_rows(DatabaseSession& session, const PolicySpec& spec, ObservedTable& table) {
   const ObservedPartition* default_partition = table.default_partition();
-  if (default_partition == nullptr)
-    return;
+  if (default_partition == nullptr) return;
   const std::string relation = sql::qualified(default_partition->name);
   if (text(session.query("SELECT EXISTS (SELECT 1 FROM ONLY " + relation + ")")[0][0]) != "t") {
     return;
@@ -124,8 +121,7 @@ void read_default_rows(DatabaseSession& session, const PolicySpec& spec, Observe
   for (const auto& row : rows) {
     const int64_t count = std::stoll(text(row[1]));
     table.default_rows += count;
-    if (row[0])
-      table.default_buckets.push_back({std::stoll(*row[0]), count});
+    if (row[0]) table.default_buckets.push_back({std::stoll(*row[0]), count});
   }
 }
 
@@ -157,8 +153,7 @@ std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const Q
     partitions.push_back(std::move(partition));
   }
   std::sort(partitions.begin(), partitions.end(), [](const auto& a, const auto& b) {
-    if (a.is_default != b.is_default)
-      return b.is_default;
+    if (a.is_default != b.is_default) return b.is_default;
     return a.lower < b.lower;
   });
   return partitions;
@@ -178,8 +173,7 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
       "   AND a.attnum = p.partattrs[0]"
       " WHERE n.nspname = $1 AND c.relname = $2",
       {spec.table.schema, spec.table.name});
-  if (rows.empty())
-    return table;
+  if (rows.empty()) return table;
   const SqlRow& row = rows[0];
   const std::string oid = text(row[0]);
   table.exists = true;
@@ -194,19 +188,16 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
   table.key_type_name = text(row[5]);
   table.key_type = key_type_from_sql(table.key_type_name);
   table.columns = json_strings(row[6]);
-  if (table.strategy != "range" || table.key_column_count != 1 || !table.key_type)
-    return table;
+  if (table.strategy != "range" || table.key_column_count != 1 || !table.key_type) return table;
 
   table.partitions = read_partitions(session, spec.table, *table.key_type);
   read_indexes(session, oid, table);
-  if (!interval_fits_key(spec.interval, *table.key_type))
-    return table;  // the planner says why
+  if (!interval_fits_key(spec.interval, *table.key_type)) return table;  // the planner says why
   read_default_rows(session, spec, table);
   if (!is_time_key(*table.key_type)) {
     const SqlValue max = session.query("SELECT max(" + sql::identifier(table.key_column) +
                                        ") FROM " + sql::qualified(spec.table))[0][0];
-    if (max)
-      table.max_key = std::stoll(*max);
+    if (max) table.max_key = std::stoll(*max);
   }
   return table;
 }

@@ -43,13 +43,11 @@ std::vector<std::string> Executor::rendered_sql(const Action& action, const Guar
   std::vector<std::string> out;
   if (action.transactional) {
     out.push_back("BEGIN");
-    for (auto& s : DatabaseSession::transaction_preamble(limits))
-      out.push_back(std::move(s));
+    for (auto& s : DatabaseSession::transaction_preamble(limits)) out.push_back(std::move(s));
     out.insert(out.end(), action.statements.begin(), action.statements.end());
     out.push_back("COMMIT");
   } else {
-    for (auto& s : DatabaseSession::autocommit_preamble(limits))
-      out.push_back(std::move(s));
+    for (auto& s : DatabaseSession::autocommit_preamble(limits)) out.push_back(std::move(s));
     out.insert(out.end(), action.statements.begin(), action.statements.end());
     out.push_back("RESET lock_timeout");
     out.push_back("RESET statement_timeout");
@@ -70,39 +68,42 @@ std::optional<Finding> Executor::check_guards(const Action& action) {
 void Executor::apply(const Action& action, Execution& run) {
   if (action.transactional) {
     const std::vector<long> affected = session_.run_transaction(action.statements, limits_);
-    if (action.moved_rows_statement)
-      run.rows_drained += affected.at(*action.moved_rows_statement);
+    if (action.moved_rows_statement) run.rows_drained += affected.at(*action.moved_rows_statement);
   } else {
-    for (const auto& statement : action.statements)
-      session_.run_autocommit(statement, limits_);
+    for (const auto& statement : action.statements) session_.run_autocommit(statement, limits_);
   }
   run.applied.push_back(action.summary);
   run.applied_kinds.push_back(action.kind);
-  if (action.creates)
-    run.created.push_back(*action.creates);
+  if (action.creates) run.created.push_back(*action.creates);
 }
 
 Execution Executor::execute(const std::vector<Action>& actions) {
   Execution run;
+  bool previous_applied = true;
   for (size_t i = 0; i < actions.size() && !run.stopped; ++i) {
     const Action& action = actions[i];
+    if (action.requires_previous && !previous_applied) {
+      run.not_run.push_back(action.summary);
+      continue;
+    }
+    previous_applied = false;
     if (stop_requested_ && stop_requested_()) {
       run.stopped = Finding{Finding::Severity::kWarning, "ShuttingDown",
                             "stopped before " + action.summary + " on shutdown"};
     } else {
       try {
         run.stopped = check_guards(action);
-        if (!run.stopped)
+        if (!run.stopped) {
           apply(action, run);
+          previous_applied = true;
+        }
       } catch (const DatabaseError& error) {
         run.stopped = classify(error, limits_, action);
-        if (!run.stopped)
-          run.failures.push_back(action.summary + ": " + error.what());
+        if (!run.stopped) run.failures.push_back(action.summary + ": " + error.what());
       }
     }
     if (run.stopped) {
-      for (size_t j = i; j < actions.size(); ++j)
-        run.not_run.push_back(actions[j].summary);
+      for (size_t j = i; j < actions.size(); ++j) run.not_run.push_back(actions[j].summary);
     }
   }
   return run;

@@ -12,11 +12,9 @@ constexpr int kAdvisoryNamespace = 0x70617274;
 
 std::optional<std::string> find_conflicting_lock(DatabaseSession& session,
                                                  const std::vector<LockRequest>& locks) {
-  if (locks.empty())
-    return std::nullopt;
+  if (locks.empty()) return std::nullopt;
   nlohmann::json relations = nlohmann::json::array();
-  for (const auto& lock : locks)
-    relations.push_back({lock.relation.schema, lock.relation.name});
+  for (const auto& lock : locks) relations.push_back({lock.relation.schema, lock.relation.name});
   const SqlRows rows = session.query(
       "SELECT n.nspname, c.relname, l.mode, l.granted, l.pid,"
       "  coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),"
@@ -32,13 +30,10 @@ std::optional<std::string> find_conflicting_lock(DatabaseSession& session,
       {relations.dump()});
   for (const auto& row : rows) {
     const auto held = lock_mode_from_pg(row[2].value_or(""));
-    if (!held)
-      continue;
+    if (!held) continue;
     for (const auto& lock : locks) {
-      if (lock.relation.schema != row[0] || lock.relation.name != row[1])
-        continue;
-      if (!lock_modes_conflict(lock.mode, *held))
-        continue;
+      if (lock.relation.schema != row[0] || lock.relation.name != row[1]) continue;
+      if (!lock_modes_conflict(lock.mode, *held)) continue;
       const bool granted = row[3] == "t";
       return "pid " + row[4].value_or("?") + (granted ? " holds " : " waits for ") +
              std::string(lock_mode_name(*held)) + " on " + lock.relation.display() +
@@ -71,11 +66,9 @@ std::optional<ReplicationLag> worst_replication_lag(DatabaseSession& session) {
 std::optional<std::string> replication_lag_exceeded(DatabaseSession& session,
                                                     std::chrono::milliseconds max_lag) {
   const auto lag = worst_replication_lag(session);
-  if (!lag)
-    return std::nullopt;
+  if (!lag) return std::nullopt;
   const double max_seconds = static_cast<double>(max_lag.count()) / 1000.0;
-  if (lag->seconds <= max_seconds && lag->bytes <= kMaxReplicationLagBytes)
-    return std::nullopt;
+  if (lag->seconds <= max_seconds && lag->bytes <= kMaxReplicationLagBytes) return std::nullopt;
   return "standby " + lag->standby + " replays " + std::to_string(lag->seconds).substr(0, 6) +
          "s and " + std::to_string(lag->bytes) + " bytes of WAL behind (limit " +
          std::to_string(max_seconds).substr(0, 6) + "s or " +
@@ -90,8 +83,7 @@ TableLock::TableLock(DatabaseSession& session, const std::string& table_key)
 }
 
 TableLock::~TableLock() {
-  if (!acquired_)
-    return;
+  if (!acquired_) return;
   try {
     session_.query("SELECT pg_advisory_unlock($1::int, hashtext($2))",
                    {std::to_string(kAdvisoryNamespace), table_key_});

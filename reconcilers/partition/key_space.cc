@@ -15,8 +15,7 @@ constexpr int64_t kSecondsPerDay = 86'400;
 
 int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0)))
-    --q;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
 
@@ -77,16 +76,11 @@ constexpr int64_t kMondayOffset = 4 * kSecondsPerDay;
 }  // namespace
 
 std::optional<KeyType> key_type_from_sql(std::string_view name) {
-  if (name == "timestamp with time zone")
-    return KeyType::kTimestampTz;
-  if (name == "timestamp without time zone")
-    return KeyType::kTimestamp;
-  if (name == "date")
-    return KeyType::kDate;
-  if (name == "integer")
-    return KeyType::kInteger;
-  if (name == "bigint")
-    return KeyType::kBigint;
+  if (name == "timestamp with time zone") return KeyType::kTimestampTz;
+  if (name == "timestamp without time zone") return KeyType::kTimestamp;
+  if (name == "date") return KeyType::kDate;
+  if (name == "integer") return KeyType::kInteger;
+  if (name == "bigint") return KeyType::kBigint;
   return std::nullopt;
 }
 
@@ -111,18 +105,12 @@ bool is_time_key(KeyType type) {
 }
 
 std::optional<TimeUnit> time_unit_from_name(std::string_view name) {
-  if (name == "hourly")
-    return TimeUnit::kHour;
-  if (name == "daily")
-    return TimeUnit::kDay;
-  if (name == "weekly")
-    return TimeUnit::kWeek;
-  if (name == "monthly")
-    return TimeUnit::kMonth;
-  if (name == "quarterly")
-    return TimeUnit::kQuarter;
-  if (name == "yearly")
-    return TimeUnit::kYear;
+  if (name == "hourly") return TimeUnit::kHour;
+  if (name == "daily") return TimeUnit::kDay;
+  if (name == "weekly") return TimeUnit::kWeek;
+  if (name == "monthly") return TimeUnit::kMonth;
+  if (name == "quarterly") return TimeUnit::kQuarter;
+  if (name == "yearly") return TimeUnit::kYear;
   return std::nullopt;
 }
 
@@ -163,8 +151,7 @@ std::string_view time_unit_trunc_field(TimeUnit unit) {
 }
 
 KeyValue PartitionGrid::floor(KeyValue value) const {
-  if (!is_time())
-    return floor_div(value, width_) * width_;
+  if (!is_time()) return floor_div(value, width_) * width_;
   if (const int64_t cell = fixed_seconds_per_cell(*unit_); cell > 0) {
     const int64_t offset = *unit_ == TimeUnit::kWeek ? kMondayOffset : 0;
     return floor_div(value - offset, cell) * cell + offset;
@@ -176,8 +163,7 @@ KeyValue PartitionGrid::floor(KeyValue value) const {
 }
 
 KeyValue PartitionGrid::advance(KeyValue cell_start, int64_t steps) const {
-  if (!is_time())
-    return cell_start + steps * width_;
+  if (!is_time()) return cell_start + steps * width_;
   if (const int64_t cell = fixed_seconds_per_cell(*unit_); cell > 0) {
     return cell_start + steps * cell;
   }
@@ -217,10 +203,8 @@ std::string format_civil(KeyValue value, const char* date_format, const char* ti
 }  // namespace
 
 std::string key_literal(KeyType type, KeyValue value) {
-  if (value == kUnboundedBelow)
-    return "MINVALUE";
-  if (value == kUnboundedAbove)
-    return "MAXVALUE";
+  if (value == kUnboundedBelow) return "MINVALUE";
+  if (value == kUnboundedAbove) return "MAXVALUE";
   switch (type) {
     case KeyType::kTimestampTz:
       return "'" + format_civil(value, "%04d-%02u-%02u", " %02d:%02d:%02d+00") + "'";
@@ -236,12 +220,9 @@ std::string key_literal(KeyType type, KeyValue value) {
 }
 
 std::string key_display(KeyType type, KeyValue value) {
-  if (value == kUnboundedBelow)
-    return "MINVALUE";
-  if (value == kUnboundedAbove)
-    return "MAXVALUE";
-  if (!is_time_key(type))
-    return std::to_string(value);
+  if (value == kUnboundedBelow) return "MINVALUE";
+  if (value == kUnboundedAbove) return "MAXVALUE";
+  if (!is_time_key(type)) return std::to_string(value);
   return format_civil(value, "%04d-%02u-%02u", "T%02d:%02d:%02dZ");
 }
 

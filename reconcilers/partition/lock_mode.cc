@@ -33,8 +33,7 @@ bool lock_modes_conflict(LockMode a, LockMode b) {
 
 std::optional<LockMode> lock_mode_from_pg(std::string_view name) {
   for (unsigned i = 0; i < kPgNames.size(); ++i) {
-    if (kPgNames[i] == name)
-      return static_cast<LockMode>(i);
+    if (kPgNames[i] == name) return static_cast<LockMode>(i);
   }
   return std::nullopt;
 }

@@ -14,8 +14,7 @@ void set_condition(std::vector<Condition>& conditions, Condition condition) {
 
 const Condition* Outcome::condition(const std::string& type) const {
   for (const auto& c : conditions) {
-    if (c.type == type)
-      return &c;
+    if (c.type == type) return &c;
   }
   return nullptr;
 }
@@ -42,8 +41,7 @@ nlohmann::json Outcome::to_json() const {
   out["conditions"] = conditions_json;
   out["partitionCount"] = figures.partition_count;
   auto bound = [&](const std::optional<KeyValue>& value) -> nlohmann::json {
-    if (!value || !key_type)
-      return nullptr;
+    if (!value || !key_type) return nullptr;
     return key_display(*key_type, *value);
   };
   out["oldestBound"] = bound(figures.oldest_lower);

@@ -64,8 +64,7 @@ class PgSession : public DatabaseSession {
                                     const StatementLimits& limits) override {
     try {
       pqxx::work tx(*connection_);
-      for (const auto& statement : transaction_preamble(limits))
-        tx.exec(statement);
+      for (const auto& statement : transaction_preamble(limits)) tx.exec(statement);
       std::vector<long> affected;
       for (const auto& statement : statements) {
         affected.push_back(static_cast<long>(tx.exec(statement).affected_rows()));
@@ -80,8 +79,7 @@ class PgSession : public DatabaseSession {
   void run_autocommit(const std::string& statement, const StatementLimits& limits) override {
     try {
       pqxx::nontransaction tx(*connection_);
-      for (const auto& setting : autocommit_preamble(limits))
-        tx.exec(setting);
+      for (const auto& setting : autocommit_preamble(limits)) tx.exec(setting);
       try {
         tx.exec(statement);
       } catch (...) {

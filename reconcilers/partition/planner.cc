@@ -42,8 +42,7 @@ class PlanBuilder {
       : spec_(spec), table_(table), server_(server), now_(to_epoch(now)) {}
 
   Plan build() {
-    if (!check_table() || !check_spec_against_table())
-      return std::move(plan_);
+    if (!check_table() || !check_spec_against_table()) return std::move(plan_);
     plan_.key_type = table_.key_type;
     grid_ = spec_.interval.unit ? PartitionGrid::time(*spec_.interval.unit)
                                 : PartitionGrid::integer(spec_.interval.width);
@@ -145,8 +144,7 @@ class PlanBuilder {
   }
 
   std::optional<KeyValue> compute_retention_cutoff() const {
-    if (!spec_.retention)
-      return std::nullopt;
+    if (!spec_.retention) return std::nullopt;
     const RetentionSpec& keep = *spec_.retention;
     switch (keep.unit) {
       case RetentionSpec::Unit::kHours:
@@ -160,8 +158,7 @@ class PlanBuilder {
       case RetentionSpec::Unit::kYears:
         return shift_months(now_, -12 * keep.amount);
       case RetentionSpec::Unit::kKeys:
-        if (!table_.max_key)
-          return std::nullopt;
+        if (!table_.max_key) return std::nullopt;
         return *table_.max_key - keep.amount;
     }
     return std::nullopt;
@@ -180,8 +177,7 @@ class PlanBuilder {
 
   bool in_maintenance_window() const {
     const auto& window = spec_.schedule.maintenance_window;
-    if (!window)
-      return true;
+    if (!window) return true;
     const int64_t local = now_ + server_.window_utc_offset_seconds;
     const int minute = static_cast<int>(((local % 86400) + 86400) % 86400 / 60);
     if (window->start_minute < window->end_minute) {
@@ -200,8 +196,7 @@ class PlanBuilder {
   std::vector<const ObservedPartition*> ranged_partitions() const {
     std::vector<const ObservedPartition*> out;
     for (const auto& partition : table_.partitions) {
-      if (!partition.is_default)
-        out.push_back(&partition);
+      if (!partition.is_default) out.push_back(&partition);
     }
     return out;
   }
@@ -218,8 +213,7 @@ class PlanBuilder {
     }
     figures.buffered_until = covered_run_end(anchor_);
     for (const auto& index : table_.partition_indexes) {
-      if (!index.valid)
-        ++figures.invalid_indexes;
+      if (!index.valid) ++figures.invalid_indexes;
     }
   }
 
@@ -228,8 +222,7 @@ class PlanBuilder {
     std::optional<KeyValue> end;
     for (const ObservedPartition* partition : ranged_partitions()) {  // sorted by lower bound
       const KeyValue probe = end.value_or(value);
-      if (partition->lower <= probe && probe < partition->upper)
-        end = partition->upper;
+      if (partition->lower <= probe && probe < partition->upper) end = partition->upper;
     }
     return end;
   }
@@ -242,10 +235,8 @@ class PlanBuilder {
 
   CellCoverage coverage(KeyValue lower, KeyValue upper) const {
     for (const ObservedPartition* partition : ranged_partitions()) {
-      if (partition->upper <= lower || partition->lower >= upper)
-        continue;
-      if (partition->lower <= lower && upper <= partition->upper)
-        return {Coverage::kCovered};
+      if (partition->upper <= lower || partition->lower >= upper) continue;
+      if (partition->lower <= lower && upper <= partition->upper) return {Coverage::kCovered};
       return {Coverage::kConflict, partition};
     }
     return {Coverage::kFree};
@@ -257,8 +248,7 @@ class PlanBuilder {
       default_name_ = existing->name;
       return;
     }
-    if (!spec_.default_enabled)
-      return;
+    if (!spec_.default_enabled) return;
     default_name_ = sibling(derived_name(table_.name.name, "default"));
     Action action{ActionKind::kCreateDefault,
                   "create DEFAULT partition " + default_name_->display()};
@@ -278,22 +268,19 @@ class PlanBuilder {
 
   std::string columns_sql(const std::vector<std::string>& columns) const {
     std::string out;
-    for (const auto& column : columns)
-      out += (out.empty() ? "" : ", ") + sql::identifier(column);
+    for (const auto& column : columns) out += (out.empty() ? "" : ", ") + sql::identifier(column);
     return out;
   }
 
   std::string index_definition(const IndexSpec& index) const {
     std::string out = " USING " + index.method + " (" + columns_sql(index.columns) + ")";
-    if (!index.include.empty())
-      out += " INCLUDE (" + columns_sql(index.include) + ")";
+    if (!index.include.empty()) out += " INCLUDE (" + columns_sql(index.include) + ")";
     return out;
   }
 
   const ObservedParentIndex* parent_index(const std::string& name) const {
     for (const auto& index : table_.indexes) {
-      if (index.name == name)
-        return &index;
+      if (index.name == name) return &index;
     }
     return nullptr;
   }
@@ -357,8 +344,7 @@ class PlanBuilder {
                                   literal(upper) + " RETURNING " + columns + ") INSERT INTO " +
                                   table + " (" + columns + ") SELECT " + columns + " FROM moved");
     }
-    if (default_name_)
-      action.locks.push_back({*default_name_, LockMode::kAccessExclusive});
+    if (default_name_) action.locks.push_back({*default_name_, LockMode::kAccessExclusive});
     action.statements.push_back("ALTER TABLE " + sql::qualified(table_.name) +
                                 " ATTACH PARTITION " + table + " FOR VALUES FROM (" +
                                 literal(lower) + ") TO (" + literal(upper) + ")");
@@ -405,8 +391,7 @@ class PlanBuilder {
       lowest = std::min(lowest, lower);
       highest = std::max(highest, upper);
     }
-    if (retention_cutoff_)
-      lowest = std::max(lowest, grid_->floor(*retention_cutoff_));
+    if (retention_cutoff_) lowest = std::max(lowest, grid_->floor(*retention_cutoff_));
 
     const bool storage_over = storage_over_threshold();
     const bool buffer_left =
@@ -425,8 +410,7 @@ class PlanBuilder {
       }
       const KeyValue upper = grid_->next(lower);
       const CellCoverage cell = coverage(lower, upper);
-      if (cell.coverage == Coverage::kCovered)
-        continue;
+      if (cell.coverage == Coverage::kCovered) continue;
       const auto bucket = buckets.find(lower);
       const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
       if (cell.coverage == Coverage::kConflict) {
@@ -472,47 +456,66 @@ class PlanBuilder {
                   " new partition(s) postponed while the buffer lasts (until " +
                   display(*plan_.figures.buffered_until) + ")");
     }
-    for (auto& action : current_and_forward)
-      plan_.actions.push_back(std::move(action));
-    for (auto& action : others)
-      plan_.actions.push_back(std::move(action));
+    for (auto& action : current_and_forward) plan_.actions.push_back(std::move(action));
+    for (auto& action : others) plan_.actions.push_back(std::move(action));
+  }
+
+  Action attach_action(const std::string& parent_index, const QualifiedName& child,
+                       const std::string& summary) const {
+    Action attach{ActionKind::kAttachPartitionIndex, summary};
+    attach.statements = {"ALTER INDEX " + sql::qualified(sibling(parent_index)) +
+                         " ATTACH PARTITION " + sql::qualified(child)};
+    attach.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
+    // Attaching an index whose build just failed would attach an invalid index.
+    attach.requires_previous = true;
+    return attach;
+  }
+
+  Action rebuild_action(const QualifiedName& index, const QualifiedName& table,
+                        const std::string& summary) const {
+    Action action{ActionKind::kRebuildIndex, summary};
+    action.transactional = false;
+    action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(index)};
+    action.locks = {{table, LockMode::kShareUpdateExclusive}};
+    return action;
   }
 
   void plan_partition_indexes() {
     std::map<std::pair<std::string, std::string>, const ObservedPartitionIndex*> attached;
     std::map<std::string, const ObservedPartitionIndex*> by_name;
     for (const auto& index : table_.partition_indexes) {
-      if (!index.parent_index.empty())
-        attached[{index.partition, index.parent_index}] = &index;
+      if (!index.parent_index.empty()) attached[{index.partition, index.parent_index}] = &index;
       by_name[index.name.name] = &index;
     }
     const bool window_open = in_maintenance_window();
     int deferred_rebuilds = 0;
-    std::set<std::string> handled;
-    auto rebuild = [&](const QualifiedName& index_name) {
-      if (!handled.insert(index_name.display()).second)
-        return;
-      if (!window_open) {
-        ++deferred_rebuilds;
-        return;
-      }
-      Action action{ActionKind::kRebuildIndex, "rebuild invalid index " + index_name.display()};
-      action.transactional = false;
-      action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(index_name)};
-      action.locks = {{index_name, LockMode::kShareUpdateExclusive}};
-      plan_.actions.push_back(std::move(action));
-    };
+    std::set<std::string> handled;  // invalid indexes already planned (or deferred)
 
     for (const IndexSpec& index : spec_.indexes) {
-      if (mismatched_indexes_.count(index.name))
-        continue;
-      const bool parent_is_new = parent_index(index.name) == nullptr;
+      if (mismatched_indexes_.count(index.name)) continue;
+      const ObservedParentIndex* parent = parent_index(index.name);
+      bool parent_revalidated = false;
+      const ObservedPartitionIndex* any_attached = nullptr;
       for (const ObservedPartition& observed : table_.partitions) {
         const QualifiedName& partition = observed.name;
-        if (!parent_is_new) {
+        if (parent != nullptr) {
           if (auto it = attached.find({partition.name, index.name}); it != attached.end()) {
-            if (!it->second->valid)
-              rebuild(it->second->name);
+            const ObservedPartitionIndex& child = *it->second;
+            any_attached = &child;
+            if (child.valid) continue;
+            handled.insert(child.name.display());
+            if (!window_open) {
+              ++deferred_rebuilds;
+              continue;
+            }
+            // Rebuilt in place, then attached again: re-attaching is what makes PostgreSQL
+            // re-check the parent index and mark it valid.
+            plan_.actions.push_back(rebuild_action(
+                child.name, partition, "rebuild invalid index " + child.name.display()));
+            plan_.actions.push_back(
+                attach_action(index.name, child.name,
+                              "re-attach index " + child.name.display() + " to " + index.name));
+            parent_revalidated = true;
             continue;
           }
         }
@@ -529,28 +532,37 @@ class PlanBuilder {
           action.locks = {{partition, LockMode::kShareUpdateExclusive}};
           plan_.actions.push_back(std::move(action));
         } else if (!leftover->second->valid) {
-          // A failed concurrent build of ours: rebuild it in place, then attach it. Not deferred:
-          // the partition has no usable index until this runs.
-          Action action{ActionKind::kBuildPartitionIndex,
-                        "rebuild invalid index " + child.display() + " left by a failed build"};
-          action.transactional = false;
-          action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(child)};
-          action.locks = {{partition, LockMode::kShareUpdateExclusive}};
-          plan_.actions.push_back(std::move(action));
+          // A failed concurrent build of ours. Not deferred to the maintenance window: the
+          // partition has no usable index until this runs.
           handled.insert(child.display());
+          Action action = rebuild_action(
+              child, partition,
+              "rebuild invalid index " + child.display() + " left by a failed build");
+          action.kind = ActionKind::kBuildPartitionIndex;
+          plan_.actions.push_back(std::move(action));
         }
-        Action attach{ActionKind::kAttachPartitionIndex,
-                      "attach index " + child.display() + " to " + index.name};
-        attach.statements = {"ALTER INDEX " + sql::qualified(sibling(index.name)) +
-                             " ATTACH PARTITION " + sql::qualified(child)};
-        attach.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
-        plan_.actions.push_back(std::move(attach));
+        plan_.actions.push_back(attach_action(
+            index.name, child, "attach index " + child.display() + " to " + index.name));
+        parent_revalidated = true;
+      }
+      if (parent != nullptr && !parent->valid && !parent_revalidated && any_attached != nullptr &&
+          deferred_rebuilds == 0) {
+        Action revalidate = attach_action(index.name, any_attached->name,
+                                          "re-attach index " + any_attached->name.display() +
+                                              " so that " + index.name + " is validated");
+        revalidate.requires_previous = false;
+        plan_.actions.push_back(std::move(revalidate));
       }
     }
     // Invalid indexes that are not ours to build (left by someone's failed concurrent build).
     for (const auto& index : table_.partition_indexes) {
-      if (!index.valid)
-        rebuild(index.name);
+      if (index.valid || !handled.insert(index.name.display()).second) continue;
+      if (!window_open) {
+        ++deferred_rebuilds;
+        continue;
+      }
+      plan_.actions.push_back(rebuild_action(index.name, {index.name.schema, index.partition},
+                                             "rebuild invalid index " + index.name.display()));
     }
     if (deferred_rebuilds > 0) {
       finding(Finding::Severity::kDeferred, "MaintenanceWindowClosed",
@@ -560,13 +572,11 @@ class PlanBuilder {
   }
 
   void plan_retention() {
-    if (!retention_cutoff_)
-      return;
+    if (!retention_cutoff_) return;
     const bool window_open = in_maintenance_window();
     int deferred = 0;
     for (const ObservedPartition* partition : ranged_partitions()) {
-      if (!expired(partition->upper))
-        continue;
+      if (!expired(partition->upper)) continue;
       if (!window_open) {
         ++deferred;
         continue;
@@ -611,8 +621,7 @@ bool Plan::blocked() const {
 
 std::string derived_name(const std::string& base, const std::string& suffix) {
   const std::string full = base + "_" + suffix;
-  if (full.size() <= kMaxIdentifierBytes)
-    return full;
+  if (full.size() <= kMaxIdentifierBytes) return full;
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(full)));
   const std::string tail = "_" + std::string(hash, 8) + "_" + suffix;
@@ -627,8 +636,7 @@ std::string partition_name(const std::string& table, const PartitionGrid& grid, 
 
 const ObservedPartition* ObservedTable::default_partition() const {
   for (const auto& partition : partitions) {
-    if (partition.is_default)
-      return &partition;
+    if (partition.is_default) return &partition;
   }
   return nullptr;
 }

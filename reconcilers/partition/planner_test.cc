@@ -35,23 +35,20 @@ ObservedTable partitioned_table() {
 
 void add_day(ObservedTable& table, int month, int day, std::string name = "") {
   const KeyValue lower = epoch_seconds(2026, month, day);
-  if (name.empty())
-    name = partition_name("events", PartitionGrid::time(TimeUnit::kDay), lower);
+  if (name.empty()) name = partition_name("events", PartitionGrid::time(TimeUnit::kDay), lower);
   table.partitions.insert(table.partitions.end() - 1,
                           ObservedPartition{{"public", name}, false, lower, lower + 86400});
 }
 
 std::vector<ActionKind> kinds(const Plan& plan) {
   std::vector<ActionKind> out;
-  for (const auto& action : plan.actions)
-    out.push_back(action.kind);
+  for (const auto& action : plan.actions) out.push_back(action.kind);
   return out;
 }
 
 const Finding* find(const Plan& plan, const std::string& reason) {
   for (const auto& finding : plan.findings) {
-    if (finding.reason == reason)
-      return &finding;
+    if (finding.reason == reason) return &finding;
   }
   return nullptr;
 }
@@ -95,8 +92,7 @@ TEST_CASE("an empty table gets its DEFAULT and the forward buffer, oldest first"
 
 TEST_CASE("a table that matches the policy plans nothing") {
   ObservedTable table = partitioned_table();
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
   CHECK(plan.actions.empty());
   CHECK(plan.findings.empty());
@@ -108,20 +104,17 @@ TEST_CASE("gaps between the oldest and newest partitions are filled") {
   ObservedTable table = partitioned_table();
   add_day(table, 11, 15);
   add_day(table, 11, 18);
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
   std::vector<std::string> created;
-  for (const auto& action : plan.actions)
-    created.push_back(action.creates->name.name);
+  for (const auto& action : plan.actions) created.push_back(action.creates->name.name);
   CHECK(created == std::vector<std::string>{"events_p20261116", "events_p20261117",
                                             "events_p20261119", "events_p20261120"});
 }
 
 TEST_CASE("rows in DEFAULT are drained into their own partitions, far future included") {
   ObservedTable table = partitioned_table();
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   table.default_buckets = {{epoch_seconds(2026, 11, 27), 40}};
   table.default_rows = 45;  // 5 with a NULL key
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
@@ -141,8 +134,7 @@ TEST_CASE("rows in DEFAULT are drained into their own partitions, far future inc
 
 TEST_CASE("drain disabled: the partition is not created and the reason is reported") {
   ObservedTable table = partitioned_table();
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   table.default_buckets = {{epoch_seconds(2026, 11, 24), 1}};
   table.partitions.erase(table.partitions.end() - 2);  // drop the 24th
   table.default_rows = 1;
@@ -167,8 +159,7 @@ TEST_CASE("retention judges partitions by their catalog bounds, not their names"
                                             false,
                                             epoch_seconds(2025, 1, 1),
                                             epoch_seconds(2025, 2, 1)});
-  for (int day = 15; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 15; day <= 24; ++day) add_day(table, 11, day);
   PolicySpec spec = daily_spec();
   spec.retention = RetentionSpec{30, RetentionSpec::Unit::kDays};
   const Plan plan = plan_reconcile(spec, table, {}, kNow);
@@ -181,8 +172,7 @@ TEST_CASE("retention judges partitions by their catalog bounds, not their names"
 TEST_CASE("retention waits for the maintenance window; forward creation does not") {
   ObservedTable table = partitioned_table();
   add_day(table, 9, 1);
-  for (int day = 21; day <= 23; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 23; ++day) add_day(table, 11, day);
   PolicySpec spec = daily_spec();
   spec.retention = RetentionSpec{7, RetentionSpec::Unit::kDays, RetentionSpec::Action::kDetach};
   spec.schedule.maintenance_window = MaintenanceWindow{2 * 60, 5 * 60, "UTC"};
@@ -200,8 +190,7 @@ TEST_CASE("retention waits for the maintenance window; forward creation does not
 
 TEST_CASE("rows in DEFAULT past retention stay there and are reported") {
   ObservedTable table = partitioned_table();
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   table.default_buckets = {{epoch_seconds(2025, 3, 3), 10}};
   table.default_rows = 10;
   PolicySpec spec = daily_spec();
@@ -269,8 +258,7 @@ TEST_CASE("table problems block the plan with a specific reason") {
 
 TEST_CASE("declared indexes: parent ON ONLY, concurrent child builds, attach") {
   ObservedTable table = partitioned_table();
-  for (int day = 21; day <= 24; ++day)
-    add_day(table, 11, day);
+  for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   PolicySpec spec = daily_spec();
   spec.indexes.push_back(IndexSpec{"events_id_idx", {"id"}, false, "btree", {}});
   Plan plan = plan_reconcile(spec, table, {}, kNow);
@@ -289,8 +277,7 @@ TEST_CASE("declared indexes: parent ON ONLY, concurrent child builds, attach") {
   // Parent index present, one partition lacks it, one has an invalid leftover of ours.
   table.indexes.push_back({"events_id_idx", {"id"}, {}, false, "btree", false});
   for (const auto& partition : table.partitions) {
-    if (partition.name.name == "events_p20261123")
-      continue;
+    if (partition.name.name == "events_p20261123") continue;
     const bool leftover = partition.name.name == "events_p20261124";
     table.partition_indexes.push_back({{"public", partition.name.name + "_events_id_idx"},
                                        partition.name.name,
@@ -329,8 +316,7 @@ TEST_CASE("integer keys anchor on the maximum key") {
   spec.default_enabled = false;
   const Plan plan = plan_reconcile(spec, table, {}, kNow);
   std::vector<std::string> created;
-  for (const auto& action : plan.actions)
-    created.push_back(action.creates->name.name);
+  for (const auto& action : plan.actions) created.push_back(action.creates->name.name);
   CHECK(created == std::vector<std::string>{"events_p2000", "events_p3000", "events_p4000"});
   CHECK(plan.actions[0].statements[2].find("FOR VALUES FROM (2000) TO (3000)") !=
         std::string::npos);

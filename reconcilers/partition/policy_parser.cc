@@ -16,25 +16,18 @@ namespace {
 using nlohmann::json;
 
 std::string type_name(const json& value) {
-  if (value.is_null())
-    return "null";
-  if (value.is_boolean())
-    return "boolean";
-  if (value.is_number_integer() || value.is_number_unsigned())
-    return "integer";
-  if (value.is_number())
-    return "number";
-  if (value.is_string())
-    return "string";
-  if (value.is_array())
-    return "list";
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "boolean";
+  if (value.is_number_integer() || value.is_number_unsigned()) return "integer";
+  if (value.is_number()) return "number";
+  if (value.is_string()) return "string";
+  if (value.is_array()) return "list";
   return "object";
 }
 
 std::string quote_value(const json& value) {
   std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-  if (text.size() > 80)
-    text = text.substr(0, 77) + "...";
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
   return json(text).dump();
 }
 
@@ -51,8 +44,7 @@ class ObjectReader {
   const json* get(std::string_view key) {
     seen_.insert(std::string(key));
     auto it = object_.find(key);
-    if (it == object_.end() || it->is_null())
-      return nullptr;
+    if (it == object_.end() || it->is_null()) return nullptr;
     return &*it;
   }
 
@@ -61,14 +53,12 @@ class ObjectReader {
   }
 
   void require(std::string_view key) {
-    if (get(key) == nullptr)
-      error(key, "is required");
+    if (get(key) == nullptr) error(key, "is required");
   }
 
   std::optional<std::string> string(std::string_view key) {
     const json* value = get(key);
-    if (value == nullptr)
-      return std::nullopt;
+    if (value == nullptr) return std::nullopt;
     if (!value->is_string()) {
       error(key, "must be a string, got " + type_name(*value));
       return std::nullopt;
@@ -78,8 +68,7 @@ class ObjectReader {
 
   std::optional<bool> boolean(std::string_view key) {
     const json* value = get(key);
-    if (value == nullptr)
-      return std::nullopt;
+    if (value == nullptr) return std::nullopt;
     if (!value->is_boolean()) {
       error(key, "must be true or false, got " + quote_value(*value));
       return std::nullopt;
@@ -89,8 +78,7 @@ class ObjectReader {
 
   std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max) {
     const json* value = get(key);
-    if (value == nullptr)
-      return std::nullopt;
+    if (value == nullptr) return std::nullopt;
     if (!value->is_number_integer() && !value->is_number_unsigned()) {
       error(key, "must be an integer, got " + type_name(*value));
       return std::nullopt;
@@ -110,8 +98,7 @@ class ObjectReader {
 
   std::optional<std::chrono::milliseconds> duration(std::string_view key) {
     const auto text = string(key);
-    if (!text)
-      return std::nullopt;
+    if (!text) return std::nullopt;
     auto parsed = parse_duration(*text);
     if (!parsed || *parsed <= std::chrono::milliseconds{0}) {
       error(key,
@@ -154,8 +141,7 @@ class ObjectReader {
   // Reports every field that no reader asked for.
   void finish() {
     for (const auto& [key, value] : object_.items()) {
-      if (!seen_.count(key))
-        error(key, "is not a known field");
+      if (!seen_.count(key)) error(key, "is not a known field");
     }
   }
 
@@ -172,12 +158,10 @@ bool is_system_schema(std::string_view schema) {
 
 std::optional<QualifiedName> read_table(ObjectReader& spec) {
   const auto text = spec.string("table");
-  if (!text)
-    return std::nullopt;
+  if (!text) return std::nullopt;
   const auto dot = text->find('.');
   QualifiedName table{"public", *text};
-  if (dot != std::string::npos)
-    table = {text->substr(0, dot), text->substr(dot + 1)};
+  if (dot != std::string::npos) table = {text->substr(0, dot), text->substr(dot + 1)};
   if (!is_valid_identifier(table.schema) || !is_valid_identifier(table.name)) {
     spec.error("table",
                "must be name or schema.name, each a SQL identifier (letters, digits, _ "
@@ -195,14 +179,12 @@ std::optional<QualifiedName> read_table(ObjectReader& spec) {
 
 std::optional<IntervalSpec> read_interval(ObjectReader& spec) {
   const json* value = spec.get("interval");
-  if (value == nullptr)
-    return std::nullopt;
+  if (value == nullptr) return std::nullopt;
   IntervalSpec interval;
   interval.text = value->is_string() ? value->get<std::string>() : value->dump();
   if (value->is_string()) {
     interval.unit = time_unit_from_name(value->get<std::string>());
-    if (interval.unit)
-      return interval;
+    if (interval.unit) return interval;
     const std::string& text = value->get_ref<const std::string&>();
     if (!text.empty() && text.size() < 19 &&
         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
@@ -224,8 +206,7 @@ std::optional<IntervalSpec> read_interval(ObjectReader& spec) {
 std::vector<std::string> read_identifier_list(ObjectReader& reader, std::string_view key) {
   std::vector<std::string> names;
   const json* list = reader.list(key);
-  if (list == nullptr)
-    return names;
+  if (list == nullptr) return names;
   for (size_t i = 0; i < list->size(); ++i) {
     const json& item = (*list)[i];
     const std::string item_key = std::string(key) + "[" + std::to_string(i) + "]";
@@ -241,8 +222,7 @@ std::vector<std::string> read_identifier_list(ObjectReader& reader, std::string_
 std::vector<IndexSpec> read_indexes(ObjectReader& spec, std::vector<FieldError>& errors) {
   std::vector<IndexSpec> indexes;
   const json* list = spec.list("indexes");
-  if (list == nullptr)
-    return indexes;
+  if (list == nullptr) return indexes;
   std::set<std::string> names;
   static const std::set<std::string> kMethods = {"btree", "hash", "brin", "gin", "gist"};
   for (size_t i = 0; i < list->size(); ++i) {
@@ -334,8 +314,7 @@ std::optional<RetentionSpec> read_retention(const json& object, const std::strin
 std::optional<int64_t> parse_quantity(const std::string& text) {
   static const std::regex kQuantity(R"(^([0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$)");
   std::smatch match;
-  if (!std::regex_match(text, match, kQuantity) || match[1].length() > 15)
-    return std::nullopt;
+  if (!std::regex_match(text, match, kQuantity) || match[1].length() > 15) return std::nullopt;
   static const std::map<std::string, long double> kScale = {{"", 1},
                                                             {"k", 1e3},
                                                             {"M", 1e6},
@@ -350,8 +329,7 @@ std::optional<int64_t> parse_quantity(const std::string& text) {
                                                             {"Pi", 1125899906842624.0},
                                                             {"Ei", 1152921504606846976.0}};
   const long double bytes = std::stold(match[1].str()) * kScale.at(match[2].str());
-  if (bytes <= 0 || bytes > 9e18L)
-    return std::nullopt;
+  if (bytes <= 0 || bytes > 9e18L) return std::nullopt;
   return static_cast<int64_t>(bytes);
 }
 
@@ -385,8 +363,7 @@ void read_guards(const json& object, const std::string& path, GuardSpec& guards,
 std::optional<int> parse_clock(const std::string& text) {
   static const std::regex kClock(R"(^([01][0-9]|2[0-3]):([0-5][0-9])$)");
   std::smatch match;
-  if (!std::regex_match(text, match, kClock))
-    return std::nullopt;
+  if (!std::regex_match(text, match, kClock)) return std::nullopt;
   return std::stoi(match[1]) * 60 + std::stoi(match[2]);
 }
 
@@ -463,11 +440,9 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
   ObjectReader reader(object, "spec", errors);
   PolicySpec spec;
   reader.require("table");
-  if (auto table = read_table(reader))
-    spec.table = *table;
+  if (auto table = read_table(reader)) spec.table = *table;
   reader.require("interval");
-  if (auto interval = read_interval(reader))
-    spec.interval = *interval;
+  if (auto interval = read_interval(reader)) spec.interval = *interval;
   spec.premake = static_cast<int>(reader.integer("premake", 1, 1000).value_or(7));
   if (const json* value = reader.object("defaultPartition")) {
     read_default_partition(*value, reader.field_path("defaultPartition"), spec, errors);
@@ -505,8 +480,7 @@ json yaml_node_to_json(const YAML::Node& node) {
       return nullptr;
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node)
-        out.push_back(yaml_node_to_json(item));
+      for (const auto& item : node) out.push_back(yaml_node_to_json(item));
       return out;
     }
     case YAML::NodeType::Map: {
@@ -519,20 +493,14 @@ json yaml_node_to_json(const YAML::Node& node) {
       break;
   }
   const std::string& text = node.Scalar();
-  if (node.Tag() != "?")
-    return text;  // quoted or explicitly tagged: a string
+  if (node.Tag() != "?") return text;  // quoted or explicitly tagged: a string
   static const std::regex kInteger(R"(^[-+]?[0-9]{1,18}$)");
   static const std::regex kFloat(R"(^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$)");
-  if (std::regex_match(text, kInteger))
-    return std::stoll(text);
-  if (std::regex_match(text, kFloat))
-    return std::stod(text);
-  if (text == "true" || text == "True" || text == "TRUE")
-    return true;
-  if (text == "false" || text == "False" || text == "FALSE")
-    return false;
-  if (text == "null" || text == "Null" || text == "NULL" || text == "~")
-    return nullptr;
+  if (std::regex_match(text, kInteger)) return std::stoll(text);
+  if (std::regex_match(text, kFloat)) return std::stod(text);
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
   return text;
 }
 
@@ -545,8 +513,7 @@ bool is_valid_identifier(std::string_view text) {
 
 std::string ParsedPolicy::error_summary() const {
   std::string out;
-  for (const auto& error : errors)
-    out += (out.empty() ? "" : "; ") + error.to_string();
+  for (const auto& error : errors) out += (out.empty() ? "" : "; ") + error.to_string();
   return out;
 }
 
@@ -601,8 +568,7 @@ ParsedPolicy parse_policy(const json& object) {
     reader.error("spec", "is required");
   }
   reader.finish();
-  if (result.errors.empty())
-    result.policy = std::move(policy);
+  if (result.errors.empty()) result.policy = std::move(policy);
   return result;
 }
 
@@ -623,11 +589,9 @@ std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {
     return out;
   }
   for (size_t i = 0; i < documents.size(); ++i) {
-    if (documents[i].IsNull())
-      continue;  // empty document between separators
+    if (documents[i].IsNull()) continue;  // empty document between separators
     ParsedPolicy parsed = parse_policy(yaml_node_to_json(documents[i]));
-    if (parsed.name.empty())
-      parsed.name = "document " + std::to_string(i + 1);
+    if (parsed.name.empty()) parsed.name = "document " + std::to_string(i + 1);
     out.push_back(std::move(parsed));
   }
   return out;

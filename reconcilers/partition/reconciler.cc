@@ -26,6 +26,15 @@ void set_summary_conditions(Outcome& outcome, bool ready, const std::string& rea
   const bool stalled = !ready && needs_human(reason);
   set_condition(outcome.conditions, {"Stalled", stalled ? "True" : "False",
                                      stalled ? reason : "NotStalled", stalled ? message : ""});
+  // Summary conditions first, in a fixed order, as kubectl describe shows them.
+  static const std::vector<std::string> kOrder = {"Ready", "Reconciling", "Stalled"};
+  std::stable_sort(outcome.conditions.begin(), outcome.conditions.end(),
+                   [](const Condition& a, const Condition& b) {
+                     auto rank = [](const Condition& c) {
+                       return std::find(kOrder.begin(), kOrder.end(), c.type) - kOrder.begin();
+                     };
+                     return rank(a) < rank(b);
+                   });
 }
 
 void set_detail_conditions(Outcome& outcome, const ObservedTable& table) {
@@ -41,10 +50,8 @@ void set_detail_conditions(Outcome& outcome, const ObservedTable& table) {
                              : std::to_string(rows) + " row(s) in the DEFAULT partition"});
   }
   int invalid = 0;
-  for (const auto& index : table.partition_indexes)
-    invalid += index.valid ? 0 : 1;
-  for (const auto& index : table.indexes)
-    invalid += index.valid ? 0 : 1;
+  for (const auto& index : table.partition_indexes) invalid += index.valid ? 0 : 1;
+  for (const auto& index : table.indexes) invalid += index.valid ? 0 : 1;
   set_condition(outcome.conditions,
                 {"IndexesValid", invalid == 0 ? "True" : "False",
                  invalid == 0 ? "AllValid" : "InvalidIndexes",
@@ -70,8 +77,7 @@ void copy_plan(Outcome& outcome, const Plan& plan) {
 const Finding* first_problem(const std::vector<Finding>& findings) {
   for (const auto& severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
     for (const auto& f : findings) {
-      if (f.severity == severity)
-        return &f;
+      if (f.severity == severity) return &f;
     }
   }
   return nullptr;
@@ -87,8 +93,7 @@ std::vector<std::string> unverified(const std::vector<ExpectedPartition>& create
           return p.name == expected.name && !p.is_default && p.lower == expected.lower &&
                  p.upper == expected.upper;
         });
-    if (!found)
-      out.push_back(expected.name.display());
+    if (!found) out.push_back(expected.name.display());
   }
   return out;
 }
@@ -116,8 +121,7 @@ PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
   try {
     planned.server = read_server(session, policy.spec);
   } catch (const DatabaseError& error) {
-    if (error.sqlstate() != "22023")
-      throw;
+    if (error.sqlstate() != "22023") throw;
     planned.plan.findings.push_back(
         {Finding::Severity::kBlocking, "InvalidSpec",
          "spec.schedule.maintenanceWindow.timeZone: " + std::string(error.what())});
@@ -196,8 +200,7 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
       set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message, true);
     } else if (!missing.empty()) {
       std::string names;
-      for (const auto& name : missing)
-        names += (names.empty() ? "" : ", ") + name;
+      for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
       set_summary_conditions(outcome, false, "VerificationFailed",
                              "created but not found attached with the planned bounds: " + names,
                              false);

@@ -12,8 +12,7 @@ std::string quote(std::string_view text, char mark) {
   std::string out(1, mark);
   for (char c : text) {
     out += c;
-    if (c == mark)
-      out += mark;
+    if (c == mark) out += mark;
   }
   out += mark;
   return out;

@@ -1,0 +1,215 @@
+// The partop binary against a real PostgreSQL: exit codes, plan = apply, hostile input, secrets.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/test_database.h"
+
+namespace partop::testing {
+namespace {
+
+std::string policy_yaml(const std::string& spec, const std::string& name = "events") {
+  return "apiVersion: partop.dev/v1alpha1\nkind: PartitionPolicy\nmetadata:\n  name: " + name +
+         "\nspec:\n" + spec;
+}
+
+CommandResult run_partop(const std::vector<std::string>& args) {
+  return run_command(PARTOP_BIN, args);
+}
+
+void create_events(const TestDatabase& db) {
+  db.exec(
+      "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE "
+      "(created_at)");
+  db.reset_ddl_log();
+}
+
+}  // namespace
+
+TEST_CASE("plan prints the SQL and runs nothing; apply runs exactly that SQL") {
+  TestDatabase db;
+  create_events(db);
+  const std::string file =
+      write_temp_file(policy_yaml("  table: events\n  interval: daily\n  premake: 2\n"));
+  const CommandResult plan = run_partop({"plan", "-f", file, "--dsn", db.dsn()});
+  CHECK(plan.exit_code == 0);
+  CHECK(db.ddl_count() == 0);
+  CHECK(plan.output.find("-- 1. create DEFAULT partition public.events_default") !=
+        std::string::npos);
+  CHECK(plan.output.find("SET LOCAL lock_timeout = '2000ms';") != std::string::npos);
+
+  const CommandResult apply = run_partop({"apply", "-f", file, "--dsn", db.dsn()});
+  CHECK_MESSAGE(apply.exit_code == 0, apply.output);
+  // Every CREATE TABLE / ALTER TABLE that apply ran was announced by plan, in the same order.
+  size_t position = 0;
+  for (const auto& row : db.query(
+           "SELECT tag, object FROM partop_test_ddl_log WHERE tag = 'CREATE TABLE' ORDER BY at")) {
+    const std::string name = row[1]->substr(row[1]->find('.') + 1);
+    const size_t found = plan.output.find("CREATE TABLE \"public\".\"" + name + "\"", position);
+    CHECK_MESSAGE(found != std::string::npos, name);
+    position = found == std::string::npos ? position : found;
+  }
+  const CommandResult again = run_partop({"plan", "-f", file, "--dsn", db.dsn()});
+  CHECK(again.output.find(": 0 action(s)") != std::string::npos);
+}
+
+TEST_CASE("apply -o json and status report figures and conditions") {
+  TestDatabase db;
+  create_events(db);
+  const std::string file =
+      write_temp_file(policy_yaml("  table: events\n  interval: monthly\n  premake: 3\n"));
+  CommandResult status = run_partop({"status", "-f", file, "--dsn", db.dsn(), "-o", "json"});
+  CHECK(status.exit_code == 1);
+  CHECK(db.ddl_count() == 0);
+  const CommandResult apply = run_partop({"apply", "-f", file, "--dsn", db.dsn(), "-o", "json"});
+  REQUIRE_MESSAGE(apply.exit_code == 0, apply.output);
+  const auto json = nlohmann::json::parse(apply.output);
+  const auto& outcome = json["policies"][0];
+  CHECK(outcome["partitionCount"] == 4);
+  CHECK(outcome["defaultRows"] == 0);
+  CHECK(outcome["conditions"][0]["type"] == "Ready");
+  CHECK(outcome["conditions"][0]["status"] == "True");
+  status = run_partop({"status", "-f", file, "--dsn", db.dsn()});
+  CHECK(status.exit_code == 0);
+  CHECK(status.output.find("Ready=True") != std::string::npos);
+}
+
+TEST_CASE("invalid fields and SQL injection attempts exit 1 with the field named and zero DDL") {
+  TestDatabase db;
+  create_events(db);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"  table: events\n  interval: daily\n  premake: -1\n", "spec.premake"},
+      {"  table: events\n  interval: daily\n  premaek: 3\n", "spec.premaek: is not a known field"},
+      {"  table: events\n  interval: biweekly\n", "spec.interval"},
+      {"  table: events\n  interval: daily\n  guards: {lockTimeout: soon}\n",
+       "spec.guards.lockTimeout"},
+      {"  table: \"events; DROP TABLE events\"\n  interval: daily\n", "spec.table"},
+      {"  table: \"public.events\\\"; DROP TABLE events; --\"\n  interval: daily\n", "spec.table"},
+      {"  table: pg_catalog.pg_class\n  interval: daily\n", "system schema"},
+      {"  table: events\n  interval: daily\n  indexes: [{name: \"x; DROP TABLE events\", columns: "
+       "[id]}]\n",
+       "spec.indexes[0].name"},
+      {"  table: events\n  interval: daily\n  indexes: [{name: i, columns: [\"id) ; DROP TABLE "
+       "events; --\"]}]\n",
+       "spec.indexes[0].columns[0]"},
+      {"  table: events\n  interval: daily\n  indexes: [{name: i, columns: [id], method: \"btree; "
+       "DROP\"}]\n",
+       "spec.indexes[0].method"},
+      {"  table: events\n  interval: daily\n  retention: {keep: \"1 day'; DROP TABLE events; "
+       "--\"}\n",
+       "spec.retention.keep"},
+      {"  table: events\n  interval: daily\n  schedule: {maintenanceWindow: {start: \"01:00\", "
+       "end: \"02:00\", "
+       "timeZone: \"UTC'; DROP TABLE events; --\"}}\n",
+       "spec.schedule.maintenanceWindow.timeZone"},
+      {"  table: events\n  interval: daily\n  schedule: {maintenanceWindow: {start: \"01:00\", "
+       "end: \"02:00\", "
+       "timeZone: Mars/Olympus_Mons}}\n",
+       "spec.schedule.maintenanceWindow.timeZone"},
+  };
+  for (const auto& [spec, expected] : cases) {
+    CAPTURE(spec);
+    const std::string file = write_temp_file(policy_yaml(spec));
+    for (const char* command : {"apply", "plan"}) {
+      const CommandResult result = run_partop({command, "-f", file, "--dsn", db.dsn()});
+      CHECK(result.exit_code == 1);
+      CHECK_MESSAGE(result.output.find(expected) != std::string::npos, result.output);
+    }
+  }
+  CHECK(db.ddl_count() == 0);
+  CHECK(db.scalar("SELECT to_regclass('events')") == "events");
+}
+
+TEST_CASE("one invalid policy does not stop the others in the same file") {
+  TestDatabase db;
+  create_events(db);
+  db.exec("CREATE TABLE metrics (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)");
+  const std::string file = write_temp_file(
+      policy_yaml("  table: events\n  interval: nope\n", "broken") + "---\n" +
+      policy_yaml("  table: missing_table\n  interval: daily\n", "missing") + "---\n" +
+      policy_yaml("  table: metrics\n  interval: daily\n  premake: 1\n", "metrics") + "---\n" +
+      policy_yaml("  table: metrics\n  interval: daily\n", "metrics-again"));
+  const CommandResult result = run_partop({"apply", "-f", file, "--dsn", db.dsn()});
+  CHECK(result.exit_code == 1);
+  CHECK(result.output.find("broken (?): Ready=False InvalidSpec") != std::string::npos);
+  CHECK(result.output.find("missing (public.missing_table): Ready=False TableNotFound") !=
+        std::string::npos);
+  CHECK(result.output.find("metrics (public.metrics): Ready=True Reconciled") != std::string::npos);
+  CHECK(result.output.find("metrics-again (public.metrics): Ready=False Conflict") !=
+        std::string::npos);
+  CHECK(db.partitions("metrics").size() == 3);
+}
+
+TEST_CASE("usage and unreadable input exit 2") {
+  CHECK(run_partop({}).exit_code == 2);
+  CHECK(run_partop({"frobnicate"}).exit_code == 2);
+  CHECK(run_partop({"apply", "-f", "/nonexistent.yaml"}).exit_code == 2);  // no DSN
+  const CommandResult missing =
+      run_partop({"apply", "-f", "/nonexistent.yaml", "--dsn", server_dsn()});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("/nonexistent.yaml") != std::string::npos);
+  const std::string broken = write_temp_file("spec: [unclosed\n");
+  CHECK(run_partop({"apply", "-f", broken, "--dsn", server_dsn()}).exit_code == 2);
+  CHECK(run_partop({"apply", "-f", broken, "--dsn", server_dsn(), "-o", "yaml"}).exit_code == 2);
+}
+
+TEST_CASE("a DSN's password never appears in output") {
+  const std::string password = "s3cr3t-Pa55word";
+  const std::string file = write_temp_file(policy_yaml("  table: events\n  interval: daily\n"));
+  for (const std::string& dsn : {"postgresql://partop:" + password + "@127.0.0.1:1/nowhere",
+                                 "host=127.0.0.1 port=1 user=partop password=" + password}) {
+    for (const char* command : {"apply", "plan", "status"}) {
+      const CommandResult result = run_partop({command, "-f", file, "--dsn", dsn});
+      CHECK(result.exit_code == 1);
+      CHECK(result.output.find("DatabaseUnavailable") != std::string::npos);
+      CHECK_MESSAGE(result.output.find(password) == std::string::npos, result.output);
+    }
+  }
+}
+
+TEST_CASE("run reconciles a directory, picks up changed files, and exits 0 on SIGTERM") {
+  TestDatabase db;
+  create_events(db);
+  char dir_template[] = "/tmp/partop-run-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string policy_path = dir + "/events.yaml";
+  {
+    FILE* f = std::fopen(policy_path.c_str(), "w");
+    const std::string text = policy_yaml("  table: events\n  interval: daily\n  premake: 1\n");
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl(PARTOP_BIN, "partop", "run", "--policies", dir.c_str(), "--dsn", db.dsn().c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto wait_for_partitions = [&](size_t n) {
+    for (int i = 0; i < 100 && db.partitions("events").size() != n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return db.partitions("events").size();
+  };
+  CHECK(wait_for_partitions(3) == 3);  // today, tomorrow, DEFAULT
+  {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a distinct mtime
+    FILE* f = std::fopen(policy_path.c_str(), "w");
+    const std::string text = policy_yaml("  table: events\n  interval: daily\n  premake: 4\n");
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  CHECK(wait_for_partitions(6) == 6);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+}  // namespace partop::testing

@@ -1,0 +1,98 @@
+// Draining the DEFAULT partition against a real PostgreSQL, with an application inserting
+// concurrently: no row lost or duplicated, no gap left in the partition range.
+#include <doctest/doctest.h>
+
+#include "tests/support/load.h"
+#include "tests/support/test_database.h"
+
+namespace partop::testing {
+namespace {
+
+constexpr const char* kSeedChecksum =
+    "SELECT count(*) || ':' || sum(hashtext(id::text || created_at::text || payload)) FROM events "
+    "WHERE payload LIKE 'seed%'";
+
+void create_events_with_default(const TestDatabase& db) {
+  db.exec(R"(
+    CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL,
+                         payload text NOT NULL) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_default PARTITION OF events DEFAULT;
+  )");
+}
+
+}  // namespace
+
+TEST_CASE("100k rows in DEFAULT are drained while an application keeps inserting") {
+  TestDatabase db;
+  create_events_with_default(db);
+  db.exec(R"(
+    INSERT INTO events (created_at, payload)
+      SELECT date_trunc('day', now(), 'UTC') - interval '10 days' + (i * interval '8 seconds'),
+             'seed-' || i FROM generate_series(1, 100000) i;
+    CREATE TABLE events_future PARTITION OF events
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC') + interval '30 days')
+                   TO (date_trunc('day', now(), 'UTC') + interval '31 days');
+  )");
+  const std::string before = db.scalar(kSeedChecksum);
+  REQUIRE(db.count("SELECT count(*) FROM ONLY events_default") == 100000);
+
+  StatementLoop inserter(db.dsn(),
+                         "INSERT INTO events (created_at, payload) VALUES "
+                         "(date_trunc('day', now(), 'UTC') + interval '30 days 1 hour', 'live')");
+  const Outcome outcome =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  premake: 3\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  inserter.stop();
+
+  CHECK_MESSAGE(outcome.ready(),
+                (outcome.ready_reason() + ": " + outcome.condition("Ready")->message));
+  CHECK(outcome.rows_drained == 100000);
+  CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 0);
+  CHECK(db.scalar(kSeedChecksum) == before);
+  CHECK(db.count(
+            "SELECT count(*) FROM (SELECT id FROM events GROUP BY id HAVING count(*) > 1) d") == 0);
+  CHECK(inserter.failed() == 0);
+  CHECK(inserter.succeeded() > 0);
+  CHECK(db.count("SELECT count(*) FROM events WHERE payload = 'live'") == inserter.succeeded());
+  MESSAGE("inserter: " << inserter.succeeded() << " rows, longest " << inserter.longest().count()
+                       << " ms");
+  CHECK(inserter.longest() < std::chrono::milliseconds(3500));
+  // No gap from the oldest drained day to the far-future partition: 10 past days, today, 30
+  // days ahead (the last being events_future), each its own partition.
+  CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass") ==
+        10 + 1 + 30 + 1);
+  CHECK(outcome.figures.buffered_until.has_value());
+}
+
+TEST_CASE("rows past retention stay in DEFAULT and are reported") {
+  TestDatabase db;
+  create_events_with_default(db);
+  db.exec(R"(
+    INSERT INTO events (created_at, payload)
+      SELECT now() - interval '400 days', 'seed-old-' || i FROM generate_series(1, 10) i;
+  )");
+  const Outcome outcome = apply_policy(
+      db,
+      make_policy(
+          "  table: events\n  interval: monthly\n  premake: 1\n  retention: {keep: 6 months}\n"));
+  CHECK(outcome.ready());
+  CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 10);
+  CHECK(outcome.condition("DefaultPartitionEmpty")->status == "False");
+  bool reported = false;
+  for (const auto& finding : outcome.findings) reported |= finding.reason == "RowsPastRetention";
+  CHECK(reported);
+}
+
+TEST_CASE("with drain disabled, a partition whose rows sit in DEFAULT is reported, not forced") {
+  TestDatabase db;
+  create_events_with_default(db);
+  db.exec("INSERT INTO events (created_at, payload) VALUES (now() + interval '1 day', 'seed')");
+  const Outcome outcome =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  premake: 2\n  "
+                                   "defaultPartition: {drain: false}\n"));
+  CHECK_FALSE(outcome.ready());
+  CHECK(outcome.ready_reason() == "DefaultPartitionNotEmpty");
+  CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 1);
+}
+
+}  // namespace partop::testing

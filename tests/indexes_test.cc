@@ -1,0 +1,75 @@
+// Declared indexes against a real PostgreSQL: built on every partition without blocking writes,
+// and repaired when a concurrent build failed and left an invalid index behind.
+#include <doctest/doctest.h>
+
+#include "tests/support/test_database.h"
+
+namespace partop::testing {
+
+TEST_CASE("an index declared later is built on every existing partition and on new ones") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE "
+      "(created_at)");
+  const std::string spec = "  table: events\n  interval: daily\n  premake: 2\n";
+  REQUIRE(apply_policy(db, make_policy(spec)).ready());
+  db.exec("INSERT INTO events SELECT i, now() FROM generate_series(1, 1000) i");
+
+  const Outcome outcome =
+      apply_policy(db, make_policy(spec + "  indexes: [{name: events_id_idx, columns: [id]}]\n"));
+  REQUIRE_MESSAGE(outcome.ready(), outcome.condition("Ready")->message);
+  CHECK(outcome.condition("IndexesValid")->status == "True");
+  // Parent index valid, and one attached child per partition (3 ranges + DEFAULT).
+  CHECK(db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_id_idx'::regclass") ==
+        "t");
+  CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_id_idx'::regclass") ==
+        4);
+  CHECK(db.count("SELECT count(*) FROM partop_test_ddl_log WHERE tag = 'CREATE INDEX'") >= 5);
+}
+
+TEST_CASE("an invalid index left by a failed concurrent build is rebuilt and attached") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE "
+      "(created_at)");
+  const std::string spec = "  table: events\n  interval: daily\n  premake: 1\n";
+  REQUIRE(apply_policy(db, make_policy(spec)).ready());
+  const std::string today = db.partitions("events").front();
+  // Duplicates make the unique concurrent build on today's partition fail.
+  db.exec(
+      "INSERT INTO events VALUES (1, date_trunc('day', now(), 'UTC')), (1, date_trunc('day', "
+      "now(), 'UTC'))");
+  const Policy with_unique = make_policy(
+      spec + "  indexes: [{name: events_key, columns: [id, created_at], unique: true}]\n");
+  Outcome outcome = apply_policy(db, with_unique);
+  CHECK_FALSE(outcome.ready());
+  CHECK(outcome.ready_reason() == "ActionFailed");
+  CHECK(db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = '" + today +
+                  "_events_key'::regclass") == "f");
+  CHECK(outcome.condition("IndexesValid")->status == "False");
+
+  db.exec("DELETE FROM events WHERE ctid IN (SELECT max(ctid) FROM events)");
+  outcome = apply_policy(db, with_unique);
+  REQUIRE_MESSAGE(outcome.ready(), outcome.condition("Ready")->message);
+  CHECK(outcome.condition("IndexesValid")->status == "True");
+  CHECK(db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = '" + today +
+                  "_events_key'::regclass") == "t");
+  CHECK(db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_key'::regclass") ==
+        "t");
+}
+
+TEST_CASE("an index whose definition differs from the declaration is reported, not replaced") {
+  TestDatabase db;
+  db.exec(R"(
+    CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+    CREATE INDEX events_id_idx ON events (created_at);
+  )");
+  const Outcome outcome =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  indexes: [{name: "
+                                   "events_id_idx, columns: [id]}]\n"));
+  CHECK(outcome.ready_reason() == "IndexDefinitionMismatch");
+  CHECK(db.scalar("SELECT pg_get_indexdef('events_id_idx'::regclass)").find("(created_at)") !=
+        std::string::npos);
+}
+
+}  // namespace partop::testing
