@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcilers/partition/action.h"
+#include "reconcilers/partition/catalog.h"
 #include "reconcilers/partition/planner.h"
 
 namespace partop {
@@ -28,8 +30,13 @@ struct Outcome {
   std::vector<Condition> conditions;
   LayoutFigures figures;
   std::vector<std::string> actions_taken;
+  std::vector<ActionKind> applied_kinds;     // parallel to actions_taken
   std::vector<std::string> actions_pending;  // planned but not run (dry run, suspend, guard)
   std::vector<Finding> findings;
+  // The partitions as last observed (range partitions in bound order, then DEFAULT).
+  std::vector<ObservedPartition> partitions;
+  // Replay lag of the furthest standby, when this server is a primary with standbys.
+  std::optional<double> replication_lag_seconds;
   // Moved out of DEFAULT by this reconcile.
   int64_t rows_drained = 0;
   // When to reconcile again: sooner after a guard backed off, later when all is well.

@@ -169,7 +169,7 @@ TEST_CASE("retention judges partitions by their catalog bounds, not their names"
   CHECK(plan.actions[0].locks[0].mode == LockMode::kAccessExclusive);
 }
 
-TEST_CASE("retention waits for the maintenance window; forward creation does not") {
+TEST_CASE("retention waits for the maintenance window, forward creation does not") {
   ObservedTable table = partitioned_table();
   add_day(table, 9, 1);
   for (int day = 21; day <= 23; ++day) add_day(table, 11, day);

@@ -14,7 +14,7 @@ bool needs_human(const std::string& reason) {
   return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
          reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
          reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
-         reason == "ActionFailed" || reason == "VerificationFailed";
+         reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
@@ -24,8 +24,9 @@ void set_summary_conditions(Outcome& outcome, bool ready, const std::string& rea
                                      in_progress ? reason : "ReconcileComplete",
                                      in_progress ? message : "no further action planned"});
   const bool stalled = !ready && needs_human(reason);
-  set_condition(outcome.conditions, {"Stalled", stalled ? "True" : "False",
-                                     stalled ? reason : "NotStalled", stalled ? message : ""});
+  set_condition(outcome.conditions,
+                {"Stalled", stalled ? "True" : "False", stalled ? reason : "NotStalled",
+                 stalled ? message : "nothing needs a human"});
   // Summary conditions first, in a fixed order, as kubectl describe shows them.
   static const std::vector<std::string> kOrder = {"Ready", "Reconciling", "Stalled"};
   std::stable_sort(outcome.conditions.begin(), outcome.conditions.end(),
@@ -115,6 +116,12 @@ Outcome unavailable_outcome(const Policy& policy, const std::string& reason,
   return outcome;
 }
 
+Outcome conflict_outcome(const Policy& policy, const std::string& message) {
+  Outcome outcome = base_outcome(policy);
+  set_summary_conditions(outcome, false, "Conflict", message, false);
+  return outcome;
+}
+
 PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
                                                        const Policy& policy) const {
   PlannedReconcile planned;
@@ -144,6 +151,11 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
       return outcome;
     }
     set_detail_conditions(outcome, planned.table);
+    outcome.partitions = planned.table.partitions;
+    if (!planned.server.in_recovery) {
+      if (const auto lag = worst_replication_lag(session))
+        outcome.replication_lag_seconds = lag->seconds;
+    }
     auto pending = [&] {
       for (const auto& action : planned.plan.actions)
         outcome.actions_pending.push_back(action.summary);
@@ -187,11 +199,13 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
       run = Executor(session, policy.spec.guards, stop_requested_).execute(planned.plan.actions);
     }
     outcome.actions_taken = run.applied;
+    outcome.applied_kinds = run.applied_kinds;
     outcome.actions_pending = run.not_run;
     outcome.rows_drained = run.rows_drained;
 
     PlannedReconcile after = observe_and_plan(session, policy);
     copy_plan(outcome, after.plan);
+    outcome.partitions = after.table.partitions;
     set_detail_conditions(outcome, after.table);
     const auto missing = unverified(run.created, after.table);
     if (run.stopped) {

@@ -49,5 +49,8 @@ class PartitionReconciler {
 Outcome invalid_spec_outcome(const std::string& policy_key, const std::string& message);
 Outcome unavailable_outcome(const Policy& policy, const std::string& reason,
                             const std::string& message);
+// The outcome for a policy whose table is already managed by another policy: not Ready,
+// reason Conflict, no DDL.
+Outcome conflict_outcome(const Policy& policy, const std::string& message);
 
 }  // namespace partop

@@ -1,0 +1,29 @@
+#include "reconcilers/partition/action.h"
+
+namespace partop {
+
+std::string_view action_kind_name(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kCreateDefault:
+      return "create-default";
+    case ActionKind::kCreatePartition:
+      return "create-partition";
+    case ActionKind::kDrainDefault:
+      return "drain-default";
+    case ActionKind::kCreateParentIndex:
+      return "create-parent-index";
+    case ActionKind::kBuildPartitionIndex:
+      return "build-partition-index";
+    case ActionKind::kAttachPartitionIndex:
+      return "attach-partition-index";
+    case ActionKind::kRebuildIndex:
+      return "rebuild-index";
+    case ActionKind::kDropPartition:
+      return "drop-partition";
+    case ActionKind::kDetachPartition:
+      return "detach-partition";
+  }
+  return "unknown";
+}
+
+}  // namespace partop
