@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator/manager.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -125,15 +126,6 @@ Outcome reconcile_one(const Policy& policy, const std::string& dsn, ReconcileMod
   } catch (const DatabaseError& error) {
     return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
   }
-}
-
-Outcome conflict_outcome(const Policy& policy, const std::string& message) {
-  Outcome outcome = invalid_spec_outcome(policy.key(), message);
-  outcome.table = policy.spec.table.display();
-  for (auto& condition : outcome.conditions) {
-    if (condition.reason == "InvalidSpec") condition.reason = "Conflict";
-  }
-  return outcome;
 }
 
 void print_text(const Outcome& outcome) {
@@ -371,6 +363,54 @@ int run_loop(const std::vector<std::string>& args) {
     }
     log_line({{"level", "info"}, {"msg", "partop run stopped"}});
     return kExitReady;
+  });
+}
+
+int run_operator_command(const std::vector<std::string>& args) {
+  return guarded([&] {
+    OperatorOptions options;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& arg = args[i];
+      auto value = [&]() -> std::string {
+        const auto eq = arg.find('=');
+        if (eq != std::string::npos) return arg.substr(eq + 1);
+        if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
+        return args[++i];
+      };
+      const std::string flag = arg.substr(0, arg.find('='));
+      if (flag == "--kubeconfig") {
+        options.kubeconfig = value();
+      } else if (flag == "--namespace") {
+        options.namespaces.push_back(value());
+      } else if (flag == "--metrics-bind-address") {
+        options.metrics_bind_address = value();
+      } else if (flag == "--health-probe-bind-address") {
+        options.health_probe_bind_address = value();
+      } else if (flag == "--leader-elect") {
+        const auto eq = arg.find('=');
+        const std::string text = eq == std::string::npos ? "true" : arg.substr(eq + 1);
+        if (text != "true" && text != "false")
+          throw UsageError("--leader-elect takes true or false");
+        options.leader_elect = text == "true";
+      } else if (flag == "--leader-election-namespace") {
+        options.leader_election_namespace = value();
+      } else if (flag == "--leader-election-id") {
+        options.leader_election_id = value();
+      } else if (flag == "--max-concurrent-reconciles") {
+        const std::string text = value();
+        if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
+            std::stoi(text) < 1) {
+          throw UsageError("--max-concurrent-reconciles takes a positive integer, got \"" + text +
+                           "\"");
+        }
+        options.max_concurrent_reconciles = std::stoi(text);
+      } else {
+        throw UsageError("unknown argument \"" + arg + "\"");
+      }
+    }
+    std::signal(SIGTERM, request_stop);
+    std::signal(SIGINT, request_stop);
+    return run_operator(options, g_stop_requested);
   });
 }
 

@@ -15,5 +15,6 @@ int run_plan(const std::vector<std::string>& args);
 int run_apply(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 int run_loop(const std::vector<std::string>& args);
+int run_operator_command(const std::vector<std::string>& args);
 
 }  // namespace partop::cli

@@ -14,6 +14,10 @@ commands:
   apply  -f FILE [--dsn URI] [-o json] reconcile each policy once
   status -f FILE [--dsn URI] [-o json] report observed state only (read-only)
   run    --policies DIR [--dsn URI]    reconcile every policy in DIR on its schedule
+  operator [--kubeconfig FILE] [--namespace NS]... [--leader-elect]
+           [--leader-election-namespace NS] [--max-concurrent-reconciles N]
+           [--metrics-bind-address :8080] [--health-probe-bind-address :8081]
+                                       reconcile PartitionPolicy objects from Kubernetes
   version
 
 -f may be given more than once and may name a directory of *.yaml files.
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   if (command == "apply") return partop::cli::run_apply(args);
   if (command == "status") return partop::cli::run_status(args);
   if (command == "run") return partop::cli::run_loop(args);
+  if (command == "operator") return partop::cli::run_operator_command(args);
   if (command == "version") {
     std::cout << "partop " << PARTOP_VERSION << "\n";
     return 0;

@@ -1,0 +1,67 @@
+#include "operator/controller/policy_status.h"
+
+namespace partop::controller {
+
+using nlohmann::json;
+
+json merge_conditions(const json& previous, const std::vector<Condition>& current,
+                      int64_t generation, const std::string& now) {
+  json out = json::array();
+  for (const Condition& condition : current) {
+    std::string transition = now;
+    if (previous.is_array()) {
+      for (const json& old : previous) {
+        if (old.value("type", "") == condition.type &&
+            old.value("status", "") == condition.status) {
+          transition = old.value("lastTransitionTime", now);
+        }
+      }
+    }
+    out.push_back({{"type", condition.type},
+                   {"status", condition.status},
+                   {"reason", condition.reason},
+                   // An empty message does not survive the 1.20 API server's validation.
+                   {"message", condition.message.empty() ? condition.reason : condition.message},
+                   {"observedGeneration", generation},
+                   {"lastTransitionTime", transition}});
+  }
+  return out;
+}
+
+json build_status(const json& previous, const Outcome& outcome, int64_t generation,
+                  const std::string& now) {
+  const json engine = outcome.to_json();
+  json status = {
+      {"observedGeneration", generation},
+      {"conditions",
+       merge_conditions(previous.is_object() ? previous.value("conditions", json()) : json(),
+                        outcome.conditions, generation, now)},
+      {"partitionCount", engine["partitionCount"]},
+      {"defaultRows", engine["defaultRows"]},
+      {"invalidIndexes", engine["invalidIndexes"]},
+      {"rowsDrained", engine["rowsDrained"]},
+      {"actionsTaken", engine["actionsTaken"]},
+      {"actionsPending", engine["actionsPending"]},
+      {"lastReconcileTime", now}};
+  for (const char* bound : {"oldestBound", "newestBound", "bufferedUntil"}) {
+    // A merge patch removes a field set to null: bounds disappear when they no longer exist.
+    status[bound] = engine[bound];
+  }
+  return status;
+}
+
+bool status_changed(const json& before, const json& after) {
+  if (!before.is_object()) return true;
+  json a = before;
+  json b = after;
+  a.erase("lastReconcileTime");
+  b.erase("lastReconcileTime");
+  for (json* status : {&a, &b}) {
+    for (auto it = status->begin(); it != status->end();) {
+      it = it.value().is_null() ? status->erase(it) : std::next(it);
+    }
+  }
+  return a != b;
+}
+
+}  // namespace partop::controller

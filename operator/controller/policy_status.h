@@ -1,0 +1,27 @@
+// Turns an engine Outcome into a PartitionPolicy .status object. Pure: the previous status and
+// the current time come in as arguments.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcilers/partition/outcome.h"
+
+namespace partop::controller {
+
+// Conditions in the metav1.Condition shape. lastTransitionTime is carried over from `previous`
+// for a condition whose status did not change, and set to `now` otherwise; every condition gets
+// `generation` as its observedGeneration.
+nlohmann::json merge_conditions(const nlohmann::json& previous,
+                                const std::vector<Condition>& current, int64_t generation,
+                                const std::string& now);
+
+// The whole status. `previous` is the object's current .status (or null).
+nlohmann::json build_status(const nlohmann::json& previous, const Outcome& outcome,
+                            int64_t generation, const std::string& now);
+
+// True when two statuses differ in anything but lastReconcileTime (no need to write).
+bool status_changed(const nlohmann::json& before, const nlohmann::json& after);
+
+}  // namespace partop::controller

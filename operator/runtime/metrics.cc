@@ -1,0 +1,143 @@
+#include "operator/runtime/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "operator/runtime/work_queue.h"
+
+namespace partop::runtime {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+const prometheus::Histogram::BucketBoundaries kSecondsBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      reconcile_total_(BuildCounter()
+                           .Name("partop_reconcile_total")
+                           .Help("Reconciles by result (success, requeue, error).")
+                           .Register(*registry_)),
+      reconcile_errors_(BuildCounter()
+                            .Name("partop_reconcile_errors_total")
+                            .Help("Reconciles that ended in an error.")
+                            .Register(*registry_)
+                            .Add({})),
+      reconcile_duration_(BuildHistogram()
+                              .Name("partop_reconcile_duration_seconds")
+                              .Help("Time spent in one reconcile.")
+                              .Register(*registry_)
+                              .Add({}, kSecondsBuckets)),
+      queue_depth_(BuildGauge()
+                       .Name("partop_workqueue_depth")
+                       .Help("Keys waiting in the work queue.")
+                       .Register(*registry_)
+                       .Add({})),
+      queue_adds_(BuildCounter()
+                      .Name("partop_workqueue_adds_total")
+                      .Help("Keys added to the work queue.")
+                      .Register(*registry_)
+                      .Add({})),
+      queue_retries_(BuildCounter()
+                         .Name("partop_workqueue_retries_total")
+                         .Help("Rate-limited re-adds to the work queue.")
+                         .Register(*registry_)
+                         .Add({})),
+      queue_duration_(BuildHistogram()
+                          .Name("partop_workqueue_queue_duration_seconds")
+                          .Help("How long a key waited in the queue before a worker took it.")
+                          .Register(*registry_)
+                          .Add({}, kSecondsBuckets)),
+      ddl_total_(BuildCounter()
+                     .Name("partop_ddl_total")
+                     .Help("DDL steps applied, by action.")
+                     .Register(*registry_)),
+      lock_timeouts_(BuildCounter()
+                         .Name("partop_lock_timeouts_total")
+                         .Help("Steps that backed off because a lock was not granted in time.")
+                         .Register(*registry_)
+                         .Add({})),
+      guard_blocked_(BuildCounter()
+                         .Name("partop_guard_blocked_total")
+                         .Help("Reconciles held back by a guard, by guard.")
+                         .Register(*registry_)),
+      leader_(BuildGauge()
+                  .Name("partop_leader")
+                  .Help("1 when this process is the leader.")
+                  .Register(*registry_)
+                  .Add({})),
+      partitions_(BuildGauge()
+                      .Name("partop_partitions")
+                      .Help("Range partitions of the table.")
+                      .Register(*registry_)),
+      buffer_seconds_(BuildGauge()
+                          .Name("partop_buffer_seconds")
+                          .Help("Seconds until the upper bound of the newest partition in the "
+                                "unbroken run from now.")
+                          .Register(*registry_)),
+      default_rows_(BuildGauge()
+                        .Name("partop_default_rows")
+                        .Help("Rows in the DEFAULT partition.")
+                        .Register(*registry_)),
+      replication_lag_(BuildGauge()
+                           .Name("partop_replication_lag_seconds")
+                           .Help("Replay lag of the furthest standby at the last reconcile.")
+                           .Register(*registry_)) {}
+
+void Metrics::reconcile_finished(const std::string& result, double seconds, bool error) {
+  reconcile_total_.Add({{"result", result}}).Increment();
+  reconcile_duration_.Observe(seconds);
+  if (error) reconcile_errors_.Increment();
+}
+
+void Metrics::ddl_applied(const std::string& action) {
+  ddl_total_.Add({{"action", action}}).Increment();
+}
+
+void Metrics::lock_timeout() {
+  lock_timeouts_.Increment();
+}
+
+void Metrics::guard_blocked(const std::string& guard) {
+  guard_blocked_.Add({{"guard", guard}}).Increment();
+}
+
+void Metrics::set_leader(bool leader) {
+  leader_.Set(leader ? 1 : 0);
+}
+
+void Metrics::set_policy(const std::string& ns, const std::string& policy,
+                         const PolicyFigures& figures) {
+  const prometheus::Labels labels = {{"namespace", ns}, {"policy", policy}};
+  partitions_.Add(labels).Set(figures.partitions);
+  buffer_seconds_.Add(labels).Set(figures.buffer_seconds);
+  default_rows_.Add(labels).Set(figures.default_rows);
+  replication_lag_.Add(labels).Set(figures.replication_lag_seconds);
+}
+
+void Metrics::remove_policy(const std::string& ns, const std::string& policy) {
+  const prometheus::Labels labels = {{"namespace", ns}, {"policy", policy}};
+  for (auto* family : {&partitions_, &buffer_seconds_, &default_rows_, &replication_lag_}) {
+    if (family->Has(labels)) family->Remove(&family->Add(labels));
+  }
+}
+
+std::string Metrics::render(const WorkQueue* queue) {
+  if (queue != nullptr) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_depth_.Set(static_cast<double>(queue->depth()));
+    const double adds = static_cast<double>(queue->adds());
+    const double retries = static_cast<double>(queue->retries());
+    queue_adds_.Increment(adds - seen_adds_);
+    queue_retries_.Increment(retries - seen_retries_);
+    seen_adds_ = adds;
+    seen_retries_ = retries;
+  }
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace partop::runtime

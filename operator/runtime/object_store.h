@@ -1,0 +1,46 @@
+// Read access to a cache of Kubernetes objects, keyed "namespace/name".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace partop::runtime {
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  virtual std::optional<nlohmann::json> get(const std::string& key) const = 0;
+  virtual std::vector<nlohmann::json> list() const = 0;
+};
+
+}  // namespace partop::runtime
+
+namespace partop::runtime {
+
+// Several stores seen as one (one informer per watched namespace).
+class CompositeStore : public ObjectStore {
+ public:
+  explicit CompositeStore(std::vector<const ObjectStore*> parts) : parts_(std::move(parts)) {}
+  std::optional<nlohmann::json> get(const std::string& key) const override {
+    for (const auto* part : parts_) {
+      if (auto object = part->get(key)) return object;
+    }
+    return std::nullopt;
+  }
+  std::vector<nlohmann::json> list() const override {
+    std::vector<nlohmann::json> out;
+    for (const auto* part : parts_) {
+      auto items = part->list();
+      out.insert(out.end(), items.begin(), items.end());
+    }
+    return out;
+  }
+
+ private:
+  std::vector<const ObjectStore*> parts_;
+};
+
+}  // namespace partop::runtime

@@ -1,0 +1,132 @@
+#include "operator/runtime/work_queue.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace partop::runtime {
+
+void WorkQueue::enqueue_locked(const std::string& key) {
+  if (shut_down_) return;
+  if (processing_.count(key)) {
+    dirty_.insert(key);
+    return;
+  }
+  if (!queued_.insert(key).second) return;
+  delayed_.erase(key);
+  queue_.push_back(key);
+  enqueued_at_[key] = Clock::now();
+  ++adds_;
+  changed_.notify_one();
+}
+
+void WorkQueue::add(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  enqueue_locked(key);
+}
+
+void WorkQueue::add_after(const std::string& key, Clock::duration delay) {
+  if (delay <= Clock::duration::zero()) {
+    add(key);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (shut_down_ || queued_.count(key)) return;
+  const auto due = Clock::now() + delay;
+  auto [it, inserted] = delayed_.emplace(key, due);
+  if (!inserted && due < it->second) it->second = due;  // the earliest request wins
+  changed_.notify_all();
+}
+
+void WorkQueue::add_rate_limited(const std::string& key) {
+  std::chrono::milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int failures = failures_[key]++;
+    ++retries_;
+    const double factor = std::min(std::pow(2.0, failures), 1e12);
+    delay = std::chrono::milliseconds(static_cast<int64_t>(
+        std::min(static_cast<double>(backoff_.max.count()), backoff_.base.count() * factor)));
+  }
+  add_after(key, delay);
+}
+
+void WorkQueue::forget(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  failures_.erase(key);
+}
+
+int WorkQueue::failures(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::promote_due_locked(Clock::time_point now) {
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (it->second <= now) {
+      const std::string key = it->first;
+      it = delayed_.erase(it);
+      enqueue_locked(key);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<std::string> WorkQueue::get() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    if (shut_down_) return std::nullopt;
+    promote_due_locked(Clock::now());
+    if (!queue_.empty()) break;
+    if (delayed_.empty()) {
+      changed_.wait(lock);
+    } else {
+      auto next =
+          std::min_element(delayed_.begin(), delayed_.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
+      changed_.wait_until(lock, next->second);
+    }
+  }
+  std::string key = std::move(queue_.front());
+  queue_.pop_front();
+  queued_.erase(key);
+  processing_.insert(key);
+  last_wait_seconds_ = std::chrono::duration<double>(Clock::now() - enqueued_at_[key]).count();
+  enqueued_at_.erase(key);
+  return key;
+}
+
+void WorkQueue::done(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  processing_.erase(key);
+  if (dirty_.erase(key)) enqueue_locked(key);
+}
+
+void WorkQueue::shut_down() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  shut_down_ = true;
+  changed_.notify_all();
+}
+
+size_t WorkQueue::depth() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+uint64_t WorkQueue::adds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return adds_;
+}
+
+uint64_t WorkQueue::retries() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return retries_;
+}
+
+double WorkQueue::last_wait_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_wait_seconds_;
+}
+
+}  // namespace partop::runtime

@@ -1,0 +1,80 @@
+#include "operator/runtime/work_queue.h"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+namespace partop::runtime {
+
+using namespace std::chrono_literals;
+
+TEST_CASE("keys are deduplicated while queued") {
+  WorkQueue queue;
+  queue.add("a");
+  queue.add("a");
+  queue.add("b");
+  CHECK(queue.depth() == 2);
+  CHECK(queue.get() == "a");
+  CHECK(queue.get() == "b");
+  CHECK(queue.adds() == 2);
+}
+
+TEST_CASE("a key is never handed out twice at once, an add while processing requeues it") {
+  WorkQueue queue;
+  queue.add("a");
+  REQUIRE(queue.get() == "a");
+  queue.add("a");
+  CHECK(queue.depth() == 0);  // dirty, not queued, while processing
+  queue.done("a");
+  CHECK(queue.depth() == 1);
+  CHECK(queue.get() == "a");
+  queue.done("a");
+  CHECK(queue.depth() == 0);
+}
+
+TEST_CASE("add_after delays, the earliest request wins") {
+  WorkQueue queue;
+  const auto start = WorkQueue::Clock::now();
+  queue.add_after("a", 200ms);
+  queue.add_after("a", 50ms);
+  CHECK(queue.depth() == 0);
+  CHECK(queue.get() == "a");
+  const auto waited = WorkQueue::Clock::now() - start;
+  CHECK(waited >= 50ms);
+  CHECK(waited < 190ms);
+}
+
+TEST_CASE("rate-limited adds back off exponentially until forgotten") {
+  WorkQueue queue(BackoffPolicy{10ms, 40ms});
+  auto timed_get = [&] {
+    const auto start = WorkQueue::Clock::now();
+    auto key = queue.get();
+    queue.done(*key);
+    return WorkQueue::Clock::now() - start;
+  };
+  queue.add_rate_limited("a");
+  CHECK(timed_get() >= 10ms);
+  queue.add_rate_limited("a");
+  CHECK(timed_get() >= 20ms);
+  queue.add_rate_limited("a");
+  queue.add_rate_limited("a");  // capped at max
+  CHECK(timed_get() >= 40ms);
+  CHECK(queue.failures("a") == 4);
+  CHECK(queue.retries() == 4);
+  queue.forget("a");
+  CHECK(queue.failures("a") == 0);
+}
+
+TEST_CASE("shut_down wakes blocked workers") {
+  WorkQueue queue;
+  std::optional<std::string> got = "unset";
+  std::thread worker([&] { got = queue.get(); });
+  std::this_thread::sleep_for(20ms);
+  queue.shut_down();
+  worker.join();
+  CHECK_FALSE(got.has_value());
+  queue.add("late");
+  CHECK(queue.depth() == 0);
+}
+
+}  // namespace partop::runtime
