@@ -312,6 +312,8 @@ port_free() { # PORT
   python3 - "$1" <<'EOF' 2>/dev/null
 import socket, sys
 s = socket.socket()
+# As Go's listeners do: connections of a previous server in TIME_WAIT do not make a port busy.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

@@ -30,7 +30,7 @@ void create_events(const TestDatabase& db) {
 
 }  // namespace
 
-TEST_CASE("plan prints the SQL and runs nothing; apply runs exactly that SQL") {
+TEST_CASE("plan prints the SQL and runs nothing, apply runs exactly that SQL") {
   TestDatabase db;
   create_events(db);
   const std::string file =

@@ -14,7 +14,7 @@ std::string ready_message(const Outcome& outcome) {
 
 }  // namespace
 
-TEST_CASE("an empty table gets DEFAULT and premake+1 partitions; a second apply runs no DDL") {
+TEST_CASE("an empty table gets DEFAULT and premake+1 partitions, a second apply runs no DDL") {
   TestDatabase db;
   db.exec(
       "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE "

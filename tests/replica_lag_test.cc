@@ -10,7 +10,7 @@
 
 namespace partop::testing {
 
-TEST_CASE("replay paused on the standby: DDL waits with ReplicationLagHigh; resumed: Ready") {
+TEST_CASE("replay paused on the standby: DDL waits with ReplicationLagHigh, resumed: Ready") {
   REQUIRE(replica_dsn().has_value());
   TestDatabase db;
   db.exec("CREATE TABLE events (created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)");

@@ -5,7 +5,7 @@
 
 namespace partop::testing {
 
-TEST_CASE("retention drops by real bounds; a partition whose name lies is judged by its range") {
+TEST_CASE("retention drops by real bounds, a partition whose name lies is judged by its range") {
   TestDatabase db;
   db.exec(R"(
     CREATE TABLE events (created_at timestamptz NOT NULL, v int) PARTITION BY RANGE (created_at);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The end-to-end environment: a real kube-apiserver + etcd (control-plane.sh), a PostgreSQL 15
+# primary with a streaming replica (tests/postgres.sh), and the PartitionPolicy CRD installed.
+#
+#   e2e/fixture.sh up STATE     writes STATE/env (KUBECONFIG, PATH with kubectl/helm, DSNs)
+#   e2e/fixture.sh down STATE
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+cmd=${1:?usage: fixture.sh up|down STATE}
+state=${2:?usage: fixture.sh up|down STATE}
+
+case $cmd in
+  up)
+    mkdir -p "$state"
+    bash "$here/control-plane.sh" up "$state/cp" >/dev/null
+    "$root/tests/postgres.sh" start "$state/pg" >/dev/null
+    "$root/tests/postgres.sh" start-replica "$state/pg" >/dev/null
+    # shellcheck disable=SC1091
+    source "$state/cp/env"
+    {
+      cat "$state/cp/env"
+      sed 's/^/export /' "$state/pg/env"
+      echo "export PATH=\"$PARTOP_KUBE_BIN:\$PATH\""
+    } > "$state/env"
+    "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" apply -f "$root/crds/" >/dev/null
+    "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" wait --for condition=established \
+      crd/partitionpolicies.partop.dev --timeout=60s >/dev/null
+    echo "e2e fixture up in $state"
+    ;;
+  down)
+    bash "$here/control-plane.sh" down "$state/cp" >/dev/null 2>&1 || true
+    "$root/tests/postgres.sh" stop "$state/pg" >/dev/null 2>&1 || true
+    rm -rf "$state"
+    ;;
+  *)
+    echo "usage: fixture.sh up|down STATE" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,108 @@
+# Shared helpers for e2e scenarios. A scenario runs as:
+#   e2e/scenarios/NAME.sh STATE PARTOP_BIN
+# against the fixture in STATE, in a namespace and a database of its own, with operators it
+# starts itself; everything it starts is stopped on exit.
+set -euo pipefail
+
+E2E_STATE=${1:?usage: scenario STATE PARTOP_BIN}
+PARTOP=${2:?usage: scenario STATE PARTOP_BIN}
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC1091
+source "$E2E_STATE/env"
+SCENARIO=$(basename "$0" .sh | tr '_' '-')
+# Namespaces are never removed on this control plane (no controller-manager): one per run.
+NS="e2e-${SCENARIO}-$(date +%s)-$RANDOM"
+DB="e2e_$(basename "$0" .sh | tr '-' '_')"
+WORK=$(mktemp -d "/tmp/partop-e2e-$SCENARIO-XXXXXX")
+OPERATOR_PIDS=()
+
+log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S)" "$SCENARIO" "$*" >&2; }
+fail() {
+  log "FAIL: $*"
+  for f in "$WORK"/operator-*.log; do
+    [ -f "$f" ] && { echo "--- $f (last 30 lines)" >&2; tail -30 "$f" >&2; }
+  done
+  exit 1
+}
+k() { kubectl --kubeconfig "$KUBECONFIG" -n "$NS" "$@"; }
+psql_db() { psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$DB" "$@"; }
+db_dsn() { echo "postgresql://postgres@127.0.0.1:$PGPORT/$DB"; }
+
+cleanup() {
+  local pid
+  for pid in "${OPERATOR_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${OPERATOR_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${E2E_KEEP:-0}" != 1 ]; then
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+# setup_namespace_and_database: a fresh namespace, database, DDL log and Secret "db".
+setup() {
+  kubectl --kubeconfig "$KUBECONFIG" create namespace "$NS" >/dev/null
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+  psql_db <<'SQL'
+CREATE TABLE partop_test_ddl_log (at timestamptz DEFAULT clock_timestamp(), tag text);
+CREATE FUNCTION partop_test_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO partop_test_ddl_log (tag) VALUES (tg_tag); END $$;
+CREATE EVENT TRIGGER partop_test_log_ddl ON ddl_command_end EXECUTE FUNCTION partop_test_log_ddl();
+SQL
+}
+create_secret() { k create secret generic "${1:-db}" --from-literal=uri="$(db_dsn)" >/dev/null; }
+ddl_count() { psql_db -c "SELECT count(*) FROM partop_test_ddl_log"; }
+reset_ddl_log() { psql_db -c "TRUNCATE partop_test_ddl_log"; }
+
+# start_operator NAME [extra args...]: runs `partop operator` for this namespace in the background.
+start_operator() {
+  local name=$1
+  shift
+  "$PARTOP" operator --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+    --metrics-bind-address "127.0.0.1:$(free_port)" --health-probe-bind-address "127.0.0.1:$(free_port)" \
+    "$@" >>"$WORK/operator-$name.log" 2>&1 &
+  OPERATOR_PIDS+=($!)
+  eval "OPERATOR_PID_${name//-/_}=$!"
+}
+operator_pid() { local var="OPERATOR_PID_${1//-/_}"; echo "${!var}"; }
+
+# policy NAME TABLE [extra spec lines]: applies a PartitionPolicy using Secret "db".
+policy() {
+  local name=$1 table=$2 extra=${3:-}
+  k apply -f - >/dev/null <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionPolicy
+metadata:
+  name: $name
+spec:
+  table: $table
+  interval: daily
+  premake: 3
+  databaseRef: {secretName: db}
+$extra
+YAML
+}
+
+condition() {  # condition POLICY TYPE FIELD
+  k get ppol "$1" -o jsonpath="{.status.conditions[?(@.type==\"$2\")].${3:-status}}"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s.
+wait_until() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${seconds}s waiting for: $what"
+    sleep 0.5
+  done
+}
+
+reason_is() { [ "$(condition "$1" Ready reason)" = "$2" ]; }
+has_event() { k get events --field-selector "reason=$1,involvedObject.name=$2" -o name | grep -q .; }
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
+partition_count() { psql_db -c "SELECT count(*) FROM pg_inherits WHERE inhparent = '$1'::regclass"; }
+
+pass() { log "PASS"; }

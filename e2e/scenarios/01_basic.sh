@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Secret + policy applied: partitions exist, kubectl wait passes, get shows the columns,
+# describe shows conditions and events, the partition map ConfigMap is owned by the policy.
+source "$(dirname "$0")/../lib.sh"
+setup
+psql_db -c "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)"
+create_secret
+policy events public.events "  indexes: [{name: events_id_idx, columns: [id]}]"
+start_operator main
+k wait --for=condition=Ready ppol/events --timeout=60s >/dev/null || fail "policy never became Ready"
+assert_eq "$(partition_count events)" 5 "partitions (today + 3 ahead + DEFAULT)"
+get=$(k get ppol events)
+echo "$get" | grep -q "TABLE.*INTERVAL.*PARTITIONS.*BUFFERED UNTIL.*DEFAULT ROWS.*READY" || fail "printer columns missing: $get"
+echo "$get" | grep -Eq "public.events +daily +4 +[0-9T:-]+Z +0 +True" || fail "printer values wrong: $get"
+k get partitionpolicies -o name | grep -q events || fail "plural name"
+kubectl --kubeconfig "$KUBECONFIG" get partop -n "$NS" -o name | grep -q events || fail "category partop"
+describe=$(k describe ppol events)
+echo "$describe" | grep -q "PartitionsCreated" || fail "no PartitionsCreated event in describe: $describe"
+echo "$describe" | grep -Eq "Type: +Ready" || fail "no Ready condition in describe"
+assert_eq "$(k get ppol events -o jsonpath='{.status.observedGeneration}')" \
+  "$(k get ppol events -o jsonpath='{.metadata.generation}')" "observedGeneration"
+map=$(k get configmap events-partitions -o jsonpath='{.data.partitions\.json}')
+echo "$map" | grep -q "events_default" || fail "partition map: $map"
+assert_eq "$(k get configmap events-partitions -o jsonpath='{.metadata.ownerReferences[0].kind}')" PartitionPolicy "owner"
+# Level-based: no further DDL once Ready.
+reset_ddl_log
+sleep 3
+assert_eq "$(ddl_count)" 0 "DDL after Ready"
+pass
