@@ -58,15 +58,19 @@ reset_ddl_log() { psql_db -c "TRUNCATE partop_test_ddl_log"; }
 
 # start_operator NAME [extra args...]: runs `partop operator` for this namespace in the background.
 start_operator() {
-  local name=$1
+  local name=$1 metrics_port health_port
   shift
+  metrics_port=$(free_port)
+  health_port=$(free_port)
   "$PARTOP" operator --kubeconfig "$KUBECONFIG" --namespace "$NS" \
-    --metrics-bind-address "127.0.0.1:$(free_port)" --health-probe-bind-address "127.0.0.1:$(free_port)" \
+    --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$health_port" \
     "$@" >>"$WORK/operator-$name.log" 2>&1 &
   OPERATOR_PIDS+=($!)
-  eval "OPERATOR_PID_${name//-/_}=$!"
+  eval "OPERATOR_PID_${name//-/_}=$! METRICS_PORT_${name//-/_}=$metrics_port HEALTH_PORT_${name//-/_}=$health_port"
 }
 operator_pid() { local var="OPERATOR_PID_${1//-/_}"; echo "${!var}"; }
+metrics_port() { local var="METRICS_PORT_${1//-/_}"; echo "${!var}"; }
+health_port() { local var="HEALTH_PORT_${1//-/_}"; echo "${!var}"; }
 
 # policy NAME TABLE [extra spec lines]: applies a PartitionPolicy using Secret "db".
 policy() {

@@ -22,8 +22,23 @@ assert_eq "$(k get ppol events -o jsonpath='{.status.observedGeneration}')" \
 map=$(k get configmap events-partitions -o jsonpath='{.data.partitions\.json}')
 echo "$map" | grep -q "events_default" || fail "partition map: $map"
 assert_eq "$(k get configmap events-partitions -o jsonpath='{.metadata.ownerReferences[0].kind}')" PartitionPolicy "owner"
+# Probes and metrics.
+assert_eq "$(curl -s "http://127.0.0.1:$(health_port main)/healthz")" ok "healthz"
+assert_eq "$(curl -s "http://127.0.0.1:$(health_port main)/readyz")" ok "readyz"
+metrics=$(curl -s "http://127.0.0.1:$(metrics_port main)/metrics")
+for series in 'partop_reconcile_total{result="requeue_after"}' "partop_partitions{namespace=\"$NS\",policy=\"events\"} 4" \
+              'partop_default_rows{' 'partop_buffer_seconds{' 'partop_ddl_total{action="create-partition"} 4' \
+              'partop_reconcile_duration_seconds_bucket' 'partop_workqueue_depth' 'partop_leader 1'; do
+  grep -qF "$series" <<<"$metrics" || fail "metric $series missing from /metrics"
+done
 # Level-based: no further DDL once Ready.
 reset_ddl_log
 sleep 3
 assert_eq "$(ddl_count)" 0 "DDL after Ready"
+# SIGTERM: a clean exit 0 well within 30 s.
+started=$SECONDS
+kill -TERM "$(operator_pid main)"
+wait "$(operator_pid main)" || fail "operator exited $? on SIGTERM"
+[ $((SECONDS - started)) -lt 30 ] || fail "shutdown took $((SECONDS - started)) s"
+grep -q '"operator stopped"' "$WORK/operator-main.log" || fail "no shutdown log line"
 pass
