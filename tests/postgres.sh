@@ -5,6 +5,7 @@
 #   tests/postgres.sh start DIR           primary; writes DIR/env (PARTOP_TEST_DSN, PGPORT, ...)
 #   tests/postgres.sh start-replica DIR   streaming replica of DIR's primary; adds
 #                                         PARTOP_TEST_REPLICA_DSN to DIR/env
+#   tests/postgres.sh restart DIR         restarts the primary (fast shutdown), same port
 #   tests/postgres.sh stop DIR            stops both and removes DIR
 set -euo pipefail
 
@@ -89,6 +90,12 @@ cmd_start_replica() {
   cat "$dir/env"
 }
 
+cmd_restart() {
+  local dir=$1
+  running "$dir/primary" || die "no running primary in $dir"
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/primary" -m fast -w -t 60 restart >/dev/null
+}
+
 cmd_stop() {
   local dir=$1
   for server in replica primary; do
@@ -99,10 +106,11 @@ cmd_stop() {
   rm -rf "$dir"
 }
 
-[ $# -eq 2 ] || die "usage: $0 start|start-replica|stop DIR"
+[ $# -eq 2 ] || die "usage: $0 start|start-replica|restart|stop DIR"
 case $1 in
   start) cmd_start "$2" ;;
   start-replica) cmd_start_replica "$2" ;;
+  restart) cmd_restart "$2" ;;
   stop) cmd_stop "$2" ;;
   *) die "unknown command $1" ;;
 esac

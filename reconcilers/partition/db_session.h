@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -46,9 +47,11 @@ class DatabaseSession {
 
   // Runs `statements` in one transaction under `limits` (SET LOCAL) and commits. Returns the
   // number of rows each statement affected. On any error the transaction is rolled back and a
-  // DatabaseError is thrown: nothing of it is left behind.
+  // DatabaseError is thrown: nothing of it is left behind. `before_commit`, when given, runs
+  // after the last statement and before COMMIT.
   virtual std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                            const StatementLimits& limits) = 0;
+                                            const StatementLimits& limits,
+                                            const std::function<void()>& before_commit = {}) = 0;
 
   // Runs one statement that PostgreSQL refuses inside a transaction block (CREATE INDEX
   // CONCURRENTLY, REINDEX CONCURRENTLY) under `limits`, restoring the session defaults after.

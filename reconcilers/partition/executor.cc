@@ -1,5 +1,6 @@
 #include "reconcilers/partition/executor.h"
 
+#include "reconcilers/partition/crash_point.h"
 #include "reconcilers/partition/duration.h"
 #include "reconcilers/partition/guards.h"
 
@@ -66,12 +67,15 @@ std::optional<Finding> Executor::check_guards(const Action& action) {
 }
 
 void Executor::apply(const Action& action, Execution& run) {
+  const std::string kind(action_kind_name(action.kind));
   if (action.transactional) {
-    const std::vector<long> affected = session_.run_transaction(action.statements, limits_);
+    const std::vector<long> affected = session_.run_transaction(
+        action.statements, limits_, [&] { crash_point("before-commit:" + kind); });
     if (action.moved_rows_statement) run.rows_drained += affected.at(*action.moved_rows_statement);
   } else {
     for (const auto& statement : action.statements) session_.run_autocommit(statement, limits_);
   }
+  crash_point("after-commit:" + kind);
   run.applied.push_back(action.summary);
   run.applied_kinds.push_back(action.kind);
   if (action.creates) run.created.push_back(*action.creates);

@@ -61,7 +61,8 @@ class PgSession : public DatabaseSession {
   }
 
   std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                    const StatementLimits& limits) override {
+                                    const StatementLimits& limits,
+                                    const std::function<void()>& before_commit) override {
     try {
       pqxx::work tx(*connection_);
       for (const auto& statement : transaction_preamble(limits)) tx.exec(statement);
@@ -69,6 +70,7 @@ class PgSession : public DatabaseSession {
       for (const auto& statement : statements) {
         affected.push_back(static_cast<long>(tx.exec(statement).affected_rows()));
       }
+      if (before_commit) before_commit();
       tx.commit();
       return affected;
     } catch (...) {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -25,10 +26,16 @@ std::string type_name(const json& value) {
   return "object";
 }
 
+// JSON text of a value from the document; invalid UTF-8 (YAML allows any bytes) is replaced,
+// never thrown about.
+std::string dump_text(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string quote_value(const json& value) {
-  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  std::string text = value.is_string() ? value.get<std::string>() : dump_text(value);
   if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return json(text).dump();
+  return dump_text(json(text));
 }
 
 // Reads the fields of one JSON object, recording type errors and, on finish(), unknown fields.
@@ -84,7 +91,7 @@ class ObjectReader {
       return std::nullopt;
     }
     if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(max)) {
-      error(key, "must be at most " + std::to_string(max) + ", got " + value->dump());
+      error(key, "must be at most " + std::to_string(max) + ", got " + dump_text(*value));
       return std::nullopt;
     }
     const int64_t n = value->get<int64_t>();
@@ -181,7 +188,7 @@ std::optional<IntervalSpec> read_interval(ObjectReader& spec) {
   const json* value = spec.get("interval");
   if (value == nullptr) return std::nullopt;
   IntervalSpec interval;
-  interval.text = value->is_string() ? value->get<std::string>() : value->dump();
+  interval.text = value->is_string() ? value->get<std::string>() : dump_text(*value);
   if (value->is_string()) {
     interval.unit = time_unit_from_name(value->get<std::string>());
     if (interval.unit) return interval;
@@ -576,21 +583,115 @@ json yaml_to_json(std::string_view yaml_text) {
   return yaml_node_to_json(YAML::Load(std::string(yaml_text)));
 }
 
+struct YamlDocument {
+  std::string_view text;
+  int first_line = 1;
+};
+
+// Splits a YAML stream at "---" lines. A line starting with "---" at column 0 can only be a
+// document marker: block scalar content at the top level must be indented.
+std::vector<YamlDocument> split_documents(std::string_view text) {
+  std::vector<YamlDocument> documents;
+  size_t start = 0;
+  int line = 1;
+  int start_line = 1;
+  for (size_t position = 0; position <= text.size();) {
+    const size_t end = std::min(text.find('\n', position), text.size());
+    const std::string_view current = text.substr(position, end - position);
+    const bool marker =
+        current.substr(0, 3) == "---" &&
+        (current.size() == 3 || current[3] == ' ' || current[3] == '\t' || current[3] == '\r');
+    if (marker && position > start) {
+      documents.push_back({text.substr(start, position - start), start_line});
+      start = position;
+      start_line = line;
+    }
+    position = end + 1;
+    ++line;
+  }
+  if (start < text.size()) documents.push_back({text.substr(start), start_line});
+  return documents;
+}
+
+// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8 (overlong
+// forms, surrogates and code points above U+10FFFF included).
+size_t utf8_sequence_length(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  uint32_t code = 0;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2;
+    code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3;
+    code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4;
+    code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (byte(i + k) & 0x3f);
+  }
+  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return length;
+}
+
+// YAML text must be UTF-8 without C0 control characters other than tab, LF and CR (nor DEL).
+// yaml-cpp 0.7 can loop forever on either (found by fuzzing), so such text is refused before it
+// sees it.
+std::optional<FieldError> unacceptable_text(std::string_view text) {
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      return FieldError{"(yaml)", "line " + std::to_string(line) + ": control character " + hex +
+                                      " is not allowed in YAML"};
+    }
+    const size_t length = utf8_sequence_length(text, i);
+    if (length == 0) {
+      return FieldError{"(yaml)", "line " + std::to_string(line) + ": the text is not valid UTF-8"};
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
 std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {
   std::vector<ParsedPolicy> out;
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
+  if (auto error = unacceptable_text(yaml_text)) {
     ParsedPolicy failed;
     failed.name = "(yaml)";
-    failed.errors.push_back({"(yaml)", "line " + std::to_string(e.mark.line + 1) + ": " + e.msg});
+    failed.errors.push_back(*error);
     out.push_back(std::move(failed));
     return out;
   }
+  // One YAML::Load per document: yaml-cpp 0.7's LoadAll can loop forever on malformed flow
+  // collections (found by fuzzing), while Load stops after one document.
+  const std::vector<YamlDocument> documents = split_documents(yaml_text);
   for (size_t i = 0; i < documents.size(); ++i) {
-    if (documents[i].IsNull()) continue;  // empty document between separators
-    ParsedPolicy parsed = parse_policy(yaml_node_to_json(documents[i]));
+    json document;
+    try {
+      document = yaml_node_to_json(YAML::Load(std::string(documents[i].text)));
+    } catch (const YAML::Exception& e) {  // syntax errors, and keys that are not scalars
+      ParsedPolicy failed;
+      failed.name = "(yaml)";
+      failed.errors.push_back(
+          {"(yaml)",
+           "line " + std::to_string(documents[i].first_line + e.mark.line) + ": " + e.msg});
+      return {failed};
+    }
+    if (document.is_null()) continue;  // empty document between separators
+    ParsedPolicy parsed = parse_policy(document);
     if (parsed.name.empty()) parsed.name = "document " + std::to_string(i + 1);
     out.push_back(std::move(parsed));
   }

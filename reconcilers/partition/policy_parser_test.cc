@@ -169,6 +169,20 @@ TEST_CASE("document-level errors") {
   CHECK(parsed[0].error_summary() == "/nonexistent/policy.yaml: cannot be read");
 }
 
+TEST_CASE("control characters are refused before the YAML parser sees them") {
+  const auto parsed =
+      parse_policy_yaml(std::string("apiVersion: partop.dev/v1alpha1\nkind: P\0x\n", 40));
+  REQUIRE(parsed.size() == 1);
+  CHECK(parsed[0].error_summary() ==
+        "(yaml): line 2: control character 0x00 is not allowed in YAML");
+  CHECK(parse_policy_yaml("a: \xc3\xa9\nb: \x85\n")[0].error_summary() ==
+        "(yaml): line 2: the text is not valid UTF-8");
+  CHECK(parse_policy_yaml("a: \xed\xa0\x80\n")[0].error_summary() ==  // a surrogate
+        "(yaml): line 1: the text is not valid UTF-8");
+  CHECK(parse_policy_yaml("a: \xc0\xaf\n")[0].error_summary() ==  // an overlong '/'
+        "(yaml): line 1: the text is not valid UTF-8");
+}
+
 TEST_CASE("yaml scalars keep their types") {
   const auto json = yaml_to_json("a: 7\nb: '7'\nc: true\nd: ~\ne: 2s\nf: \"true\"\n");
   CHECK(json["a"].is_number_integer());

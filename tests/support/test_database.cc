@@ -158,8 +158,11 @@ Outcome observe_policy(const TestDatabase& database, const Policy& policy) {
   return reconcile(database, policy, ReconcileMode::kObserve);
 }
 
-CommandResult run_command(const std::string& binary, const std::vector<std::string>& args) {
-  std::string command = "env -u PARTOP_DSN " + shell_quote(binary);
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env) {
+  std::string command = "env -u PARTOP_DSN";
+  for (const auto& assignment : env) command += " " + shell_quote(assignment);
+  command += " " + shell_quote(binary);
   for (const auto& arg : args) command += " " + shell_quote(arg);
   command += " 2>&1";
   CommandResult result;

@@ -59,8 +59,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the partop binary `binary` with `args` (shell-quoted here), PARTOP_DSN unset.
-CommandResult run_command(const std::string& binary, const std::vector<std::string>& args);
+// Runs `binary` with `args` (shell-quoted here), PARTOP_DSN unset and `env` ("NAME=value") set.
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env = {});
 
 // Writes `text` to a fresh temporary file and returns its path.
 std::string write_temp_file(const std::string& text, const std::string& suffix = ".yaml");
