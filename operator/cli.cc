@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/manager.h"
+#include "operator/runtime/log.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -178,7 +179,7 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   if (options.json_output) {
     json out = {{"policies", json::array()}};
     for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     for (const auto& outcome : outcomes) print_text(outcome);
   }
@@ -201,13 +202,6 @@ int guarded(Body body) {
 std::atomic<bool> g_stop_requested{false};
 extern "C" void request_stop(int) {
   g_stop_requested = true;
-}
-
-void log_line(const json& fields) {
-  json line = fields;
-  const auto now = std::chrono::system_clock::now();
-  line["ts"] = std::chrono::duration<double>(now.time_since_epoch()).count();
-  std::cerr << line.dump() << std::endl;
 }
 
 std::optional<fs::file_time_type> modified_time(const std::string& path) {
@@ -293,10 +287,8 @@ int run_loop(const std::vector<std::string>& args) {
     std::map<std::string, std::optional<fs::file_time_type>> seen_files;
     std::map<std::string, Scheduled> scheduled;  // by policy key
     const StopRequested stop = [] { return g_stop_requested.load(); };
-    log_line({{"level", "info"},
-              {"msg", "partop run started"},
-              {"policies", options.policies_dir},
-              {"dsn", redact_dsn(options.dsn)}});
+    runtime::log(runtime::LogLevel::kInfo, "partop run started",
+                 {{"policies", options.policies_dir}, {"dsn", redact_dsn(options.dsn)}});
     while (!g_stop_requested) {
       // Reload when the set of files or any file's modification time changes.
       std::map<std::string, std::optional<fs::file_time_type>> files;
@@ -308,21 +300,19 @@ int run_loop(const std::vector<std::string>& args) {
         for (const auto& [file, time] : files) {
           for (auto& parsed : parse_policy_file(file)) {
             if (!parsed.ok()) {
-              log_line({{"level", "error"},
-                        {"msg", "invalid policy"},
-                        {"file", file},
-                        {"policy", parsed.name},
-                        {"reason", "InvalidSpec"},
-                        {"error", parsed.error_summary()}});
+              runtime::log(runtime::LogLevel::kError, "invalid policy",
+                           {{"file", file},
+                            {"policy", parsed.name},
+                            {"reason", "InvalidSpec"},
+                            {"error", parsed.error_summary()}});
               continue;
             }
             if (auto conflict = claim_table(owners, *parsed.policy)) {
-              log_line({{"level", "error"},
-                        {"msg", "conflicting policy"},
-                        {"file", file},
-                        {"policy", parsed.policy->key()},
-                        {"reason", "Conflict"},
-                        {"error", *conflict}});
+              runtime::log(runtime::LogLevel::kError, "conflicting policy",
+                           {{"file", file},
+                            {"policy", parsed.policy->key()},
+                            {"reason", "Conflict"},
+                            {"error", *conflict}});
               continue;
             }
             next[parsed.policy->key()] = Scheduled{*parsed.policy, SteadyClock::now()};
@@ -346,22 +336,22 @@ int run_loop(const std::vector<std::string>& args) {
           entry.due = SteadyClock::now() + entry.policy.spec.schedule.resync_interval;
         }
         const Condition* ready = outcome.condition("Ready");
-        log_line({{"level", outcome.ready() ? "info" : "warning"},
-                  {"msg", "reconciled"},
-                  {"policy", key},
-                  {"table", outcome.table},
-                  {"ready", outcome.ready()},
-                  {"reason", outcome.ready_reason()},
-                  {"message", ready ? ready->message : ""},
-                  {"actions", outcome.actions_taken},
-                  {"rowsDrained", outcome.rows_drained},
-                  {"durationSeconds", elapsed}});
+        runtime::log(outcome.ready() ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning,
+                     "reconciled",
+                     {{"policy", key},
+                      {"table", outcome.table},
+                      {"ready", outcome.ready()},
+                      {"reason", outcome.ready_reason()},
+                      {"message", ready ? ready->message : ""},
+                      {"actions", outcome.actions_taken},
+                      {"rowsDrained", outcome.rows_drained},
+                      {"durationSeconds", elapsed}});
       }
       for (int i = 0; i < 10 && !g_stop_requested; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
-    log_line({{"level", "info"}, {"msg", "partop run stopped"}});
+    runtime::log(runtime::LogLevel::kInfo, "partop run stopped");
     return kExitReady;
   });
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Case 4 — steady state: a reconcile that has nothing to do, on a table with 1,000 daily
+# partitions (500 back, today, 499 ahead) + DEFAULT + one index, registered with pg_partman and
+# declared by a partop policy (the same table for both). Counted: client round trips (server
+# log with log_statement = all for this database), statements executed including those nested
+# in PL/pgSQL (pg_stat_statements, track = all), and wall-clock milliseconds.
+source "$(dirname "$0")/lib.sh"
+REPS=${BENCH_C4_REPS:-10}
+PARTS=${BENCH_C4_PARTITIONS:-1000}
+DB=bench_c4
+out_reset
+reset_records
+
+today=$(today_utc)
+back=$((PARTS / 2))
+ahead=$((PARTS - back - 1))
+first=$(date -u -d "$today - $back day" +%Y-%m-%d)
+SERVER_LOG="$BENCH_PG/primary.log"
+
+cat > "$CASE_WORK/policy.yaml" <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionPolicy
+metadata:
+  name: t
+spec:
+  table: public.t
+  interval: daily
+  premake: $ahead
+  defaultPartition: {enabled: true, drain: true}
+  indexes:
+    - {name: t_id_idx, columns: [id]}
+YAML
+
+pgss_ok=$(qc postgres "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'" 2>/dev/null || echo 0)
+[ "$pgss_ok" = 1 ] || qc postgres "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 || true
+pgss_ok=$(qc postgres "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'" 2>/dev/null || echo 0)
+track=$(qc postgres "SHOW pg_stat_statements.track" 2>/dev/null || echo none)
+
+db_create "$DB"
+with_partman "$DB"
+t0=$(now_ms)
+q "$DB" >/dev/null <<SQL
+CREATE TABLE t (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);
+CREATE INDEX t_id_idx ON t (id);
+SELECT partman.create_parent('public.t', 'created_at', 'native', 'daily',
+  p_premake := $ahead, p_start_partition := '$first');
+SQL
+log "pg_partman created $(partition_count "$DB" t) partitions in $(($(now_ms) - t0)) ms"
+[ "$(partition_count "$DB" t)" = "$PARTS" ] || die "expected $PARTS partitions"
+# Settle both tools once (neither should find anything to do), then turn statement logging on.
+"$PARTOP_BIN" apply -f "$CASE_WORK/policy.yaml" --dsn "$(dsn "$DB")" > "$CASE_WORK/settle.out" 2>&1 \
+  || { cat "$CASE_WORK/settle.out" >&2; die "partop apply is not Ready on the pg_partman table"; }
+grep -q 'action(s) applied' "$CASE_WORK/settle.out" && log "note: partop's settling apply changed something: $(grep -m1 'applied:' "$CASE_WORK/settle.out")"
+qc "$DB" "SELECT partman.run_maintenance('public.t')" >/dev/null
+[ "$(partition_count "$DB" t)" = "$PARTS" ] || die "settling changed the partition count"
+qc postgres "ALTER DATABASE $DB SET log_statement = 'all'" >/dev/null
+dbid=$(qc postgres "SELECT oid FROM pg_database WHERE datname = '$DB'")
+
+run_tool() {  # run_tool TOOL: prints elapsed ms
+  local t0 t1
+  t0=$(now_ms)
+  if [ "$1" = partop ]; then
+    "$PARTOP_BIN" apply -f "$CASE_WORK/policy.yaml" --dsn "$(dsn "$DB")" > "$CASE_WORK/partop.out" 2>&1 \
+      || { cat "$CASE_WORK/partop.out" >&2; die "partop apply not Ready"; }
+  elif [ "$1" = partman ]; then
+    PGAPPNAME=pg_partman psql -X -q -A -t -d "$DB" -c "SELECT partman.run_maintenance('public.t')" >/dev/null
+  else
+    PGAPPNAME=baseline psql -X -q -A -t -d "$DB" -c "SELECT 1" >/dev/null
+  fi
+  t1=$(now_ms)
+  echo $((t1 - t0))
+}
+
+for rep in $(seq 1 "$REPS"); do
+  for tool in partop partman baseline; do
+    [ "$pgss_ok" = 1 ] && qc postgres "SELECT pg_stat_statements_reset(0, $dbid, 0)" >/dev/null
+    offset=$(stat -c %s "$SERVER_LOG")
+    ms=$(run_tool $tool)
+    sleep 0.2  # let the server write its log
+    # Round trips: log lines of this database that start a statement (simple or extended protocol).
+    trips=$(tail -c +"$((offset + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements_reset' || true)
+    record $tool ms "$ms"
+    record $tool trips "$trips"
+    if [ "$pgss_ok" = 1 ]; then
+      read -r top nested server_ms <<<"$(qc postgres "SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0),
+          coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0),
+          round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
+        FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements_reset%'" | tr '|' ' ')"
+      record $tool top "$top"
+      record $tool nested "$nested"
+      record $tool total "$((top + nested))"
+      record $tool server_ms "$server_ms"
+      if [ "$rep" = "$REPS" ] && [ $tool != baseline ]; then  # the costliest statements of the last run
+        qc postgres "SELECT calls, round(total_exec_time::numeric, 1), CASE WHEN toplevel THEN 'top' ELSE 'nested' END,
+            replace(left(regexp_replace(query, '\s+', ' ', 'g'), 90), '|', '/')
+          FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements_reset%'
+          ORDER BY total_exec_time DESC LIMIT 5" > "$CASE_WORK/top.$tool"
+      fi
+    fi
+    log "rep $rep $tool: $ms ms, $trips round trips, statements top-level ${top:-?} nested ${nested:-?}, server ${server_ms:-?} ms"
+  done
+done
+[ "$(partition_count "$DB" t)" = "$PARTS" ] || log "WARNING: the partition count changed"
+qc postgres "ALTER DATABASE $DB RESET log_statement" >/dev/null
+db_drop "$DB"
+
+out "## 4. Steady state: a no-op reconcile of a table with $PARTS partitions" ""
+out "One table, \`t\`, $PARTS daily partitions ($back back, today, $ahead ahead) + DEFAULT + an index," \
+  "created by pg_partman \`create_parent\` and declared by a partop policy (premake $ahead, DEFAULT," \
+  "the index); both tools were run once to settle and then found nothing to do ($REPS runs each," \
+  "interleaved; the partition count is checked unchanged). Round trips: statements the client sent," \
+  "from the server log with \`log_statement = all\` for this database. Statements executed: sum of" \
+  "\`calls\` in pg_stat_statements (\`track = $track\`), top-level plus nested in PL/pgSQL." \
+  "Wall-clock: the whole client command (partop process, or \`psql -c\`), so it includes process" \
+  "start and connection; \`psql -c 'SELECT 1'\` is shown as the floor of that." ""
+out "| | partop apply | pg_partman run_maintenance('public.t') | psql -c 'SELECT 1' | partop / pg_partman |" "|---|---:|---:|---:|---:|"
+row4() { out "| $1 | $(med partop "$2") | $(med partman "$2") | $(med baseline "$2") | $(ratio "$(med partop "$2")" "$(med partman "$2")") |"; }
+row4 "client round trips (median)" trips
+if [ "$pgss_ok" = 1 ]; then
+  row4 "statements executed, top-level" top
+  row4 "statements executed, nested in functions" nested
+  row4 "statements executed, total" total
+  row4 "server execution time of top-level statements, ms (median)" server_ms
+fi
+row4 "wall-clock ms (median)" ms
+out "| wall-clock ms, all runs | $(all_values partop ms) | $(all_values partman ms) | $(all_values baseline ms) | |" ""
+if [ "$pgss_ok" = 1 ]; then
+  out "The costliest statements of each tool's last run (pg_stat_statements):" ""
+  out "| tool | calls | total ms | level | statement (first 90 characters) |" "|---|---:|---:|---|---|"
+  for tool in partop partman; do
+    while IFS='|' read -r calls total level stmt; do
+      out "| $tool | $calls | $total | $level | \`$stmt\` |"
+    done < "$CASE_WORK/top.$tool"
+  done
+  out ""
+fi

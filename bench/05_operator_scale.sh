@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Cases 5 and 6 — operator mode against the real kube-apiserver of the e2e fixture
+# (e2e/fixture.sh: kube-apiserver 1.20 + etcd, PostgreSQL 15 primary + streaming replica).
+#   5. Scale: N PartitionPolicies over D databases (tables empty; each policy: daily, premake 7,
+#      DEFAULT, one index) applied at once while `partop operator` runs: time until all are
+#      Ready (kubectl wait --all), operator peak RSS (VmHWM), database connections held (max of
+#      pg_stat_activity sampled every 0.2 s).
+#   6. Footprint: the same operator idle with those N Ready policies: RSS and CPU (utime + stime
+#      from /proc/PID/stat) over IDLE seconds.
+# pg_partman has no operator mode; these cases measure partop alone.
+source "$(dirname "$0")/lib.sh"
+N=${BENCH_C5_POLICIES:-200}
+D=${BENCH_C5_DATABASES:-5}
+IDLE=${BENCH_C6_SECONDS:-60}
+STATE=${BENCH_E2E_STATE:-/tmp/partop-bench-e2e}
+out_reset
+reset_records
+
+OPERATOR_PID=
+SAMPLER_PID=
+PERF_PID=
+cleanup() {
+  [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null || true
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [ -n "$OPERATOR_PID" ]; then kill -TERM "$OPERATOR_PID" 2>/dev/null || true; wait "$OPERATOR_PID" 2>/dev/null || true; fi
+  "$BENCH_ROOT/e2e/fixture.sh" down "$STATE" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+t0=$(now_ms)
+"$BENCH_ROOT/e2e/fixture.sh" down "$STATE" >/dev/null 2>&1 || true
+"$BENCH_ROOT/e2e/fixture.sh" up "$STATE" > "$CASE_WORK/fixture.log" 2>&1 || { tail -20 "$CASE_WORK/fixture.log" >&2; die "e2e fixture did not come up"; }
+log "e2e fixture up in $(($(now_ms) - t0)) ms"
+# The fixture's own PostgreSQL replaces the benchmark server for this case.
+# shellcheck disable=SC1091
+source "$STATE/env"
+export PGHOST PGPORT PGUSER
+k() { kubectl --kubeconfig "$KUBECONFIG" -n "$NS" "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+NS="bench-scale-$(date +%s)"
+kubectl --kubeconfig "$KUBECONFIG" create namespace "$NS" >/dev/null
+per_db=$(( (N + D - 1) / D ))
+policies="$CASE_WORK/policies.yaml"
+: > "$policies"
+made=0
+for d in $(seq 0 $((D - 1))); do
+  db=bench_scale_$d
+  db_create "$db"
+  {
+    for i in $(seq 0 $((per_db - 1))); do
+      [ $((made + i)) -lt "$N" ] || break
+      echo "CREATE TABLE t$i (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);"
+    done
+  } | q "$db" >/dev/null
+  k create secret generic "db-$d" --from-literal=uri="$(dsn "$db")" >/dev/null
+  for i in $(seq 0 $((per_db - 1))); do
+    [ "$made" -lt "$N" ] || break
+    cat >> "$policies" <<YAML
+---
+apiVersion: partop.dev/v1alpha1
+kind: PartitionPolicy
+metadata:
+  name: db$d-t$i
+spec:
+  table: public.t$i
+  interval: daily
+  premake: 7
+  defaultPartition: {enabled: true}
+  indexes: [{name: t${i}_id_idx, columns: [id]}]
+  databaseRef: {secretName: db-$d}
+YAML
+    made=$((made + 1))
+  done
+done
+log "$made policies over $D databases prepared"
+
+metrics_port=$(free_port)
+health_port=$(free_port)
+"$PARTOP_BIN" operator --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+  --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$health_port" \
+  > "$CASE_WORK/operator.log" 2>&1 &
+OPERATOR_PID=$!
+for _ in $(seq 1 100); do
+  [ "$(curl -s "http://127.0.0.1:$health_port/readyz" 2>/dev/null)" = ok ] && break
+  sleep 0.1
+done
+[ "$(curl -s "http://127.0.0.1:$health_port/readyz")" = ok ] || die "operator not ready"
+rss_start=$(rss_kb "$OPERATOR_PID")
+
+# Connections held by partop in the benchmark databases, sampled every 0.2 s.
+(while kill -0 "$OPERATOR_PID" 2>/dev/null; do
+   q postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'bench_scale_%'" 2>/dev/null || true
+   sleep 0.2
+ done > "$CASE_WORK/connections") &
+SAMPLER_PID=$!
+
+# BENCH_C5_PERF=1: profile the operator with perf while it works through the policies.
+if [ "${BENCH_C5_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  perf record -F 49 --call-graph dwarf,16384 -p "$OPERATOR_PID" -o "$CASE_WORK/perf.data" > "$CASE_WORK/perf.log" 2>&1 &
+  PERF_PID=$!
+fi
+ticks_before=$(cpu_ticks "$OPERATOR_PID")
+t_apply=$(now_ms)
+k apply -f "$policies" > "$CASE_WORK/apply.out" 2>&1 || { tail -5 "$CASE_WORK/apply.out" >&2; die "kubectl apply failed"; }
+t_applied=$(now_ms)
+k wait --for=condition=Ready ppol --all --timeout=900s > "$CASE_WORK/wait.out" 2>&1 || { tail -5 "$CASE_WORK/wait.out" >&2; log "WARNING: not all policies Ready"; }
+t_ready=$(now_ms)
+ready=$(k get ppol -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+ticks_after=$(cpu_ticks "$OPERATOR_PID")
+if [ -n "$PERF_PID" ]; then
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+  # Symbols shortened: nlohmann's template arguments make lines thousands of characters long.
+  shorten() { sed -e 's/[[:space:]]*$//' -e 's/nlohmann::json_abi_v3_11_2::basic_json<[^ ]*> >/json/g' | cut -c1-160; }
+  perf report -i "$CASE_WORK/perf.data" --no-children --stdio -g none -F overhead,dso,sym 2>/dev/null \
+    | grep -E '^ +[0-9.]+%' | shorten | head -12 > "$CASE_WORK/perf.top" || true
+  perf report -i "$CASE_WORK/perf.data" --children --stdio -g none --sort sym 2>/dev/null \
+    | grep -E '^ +[0-9.]+%' | grep -E 'partop::' | shorten | head -15 > "$CASE_WORK/perf.children" || true
+fi
+hwm=$(hwm_kb "$OPERATOR_PID")
+rss_ready=$(rss_kb "$OPERATOR_PID")
+max_conn=$(maximum < "$CASE_WORK/connections")
+partitions=0
+for d in $(seq 0 $((D - 1))); do
+  c=$(qc "bench_scale_$d" "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r'")
+  partitions=$((partitions + c))
+done
+hz=$(getconf CLK_TCK)
+log "all Ready: $ready/$made in $((t_ready - t_apply)) ms (kubectl apply took $((t_applied - t_apply)) ms); peak RSS ${hwm} kB; max connections $max_conn; partitions $partitions"
+
+# Case 6: idle.
+sleep 5
+curl -s "http://127.0.0.1:$metrics_port/metrics" > "$CASE_WORK/metrics.before"
+idle_ticks0=$(cpu_ticks "$OPERATOR_PID")
+idle_t0=$(now_ms)
+rss_samples="$CASE_WORK/idle_rss"
+: > "$rss_samples"
+end=$((SECONDS + IDLE))
+while [ $SECONDS -lt $end ]; do rss_kb "$OPERATOR_PID" >> "$rss_samples"; sleep 1; done
+idle_ticks1=$(cpu_ticks "$OPERATOR_PID")
+idle_t1=$(now_ms)
+curl -s "http://127.0.0.1:$metrics_port/metrics" > "$CASE_WORK/metrics.after"
+idle_conn=$(q postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'bench_scale_%'")
+metric_sum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }' "$CASE_WORK/metrics.before"; }
+reconciles() { awk '/^partop_reconcile_total/ { s += $2 } END { print s + 0 }' "$1"; }
+idle_reconciles=$(( $(reconciles "$CASE_WORK/metrics.after") - $(reconciles "$CASE_WORK/metrics.before") ))
+total_reconciles=$(reconciles "$CASE_WORK/metrics.after")
+idle_cpu_s=$(awk -v t=$((idle_ticks1 - idle_ticks0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+idle_pct=$(awk -v t=$((idle_ticks1 - idle_ticks0)) -v hz="$hz" -v ms=$((idle_t1 - idle_t0)) 'BEGIN { printf "%.2f", 100 * t / hz / (ms / 1000) }')
+busy_cpu_s=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')
+log "idle ${IDLE} s: CPU ${idle_cpu_s} s (${idle_pct} %), RSS $(median < "$rss_samples") kB, connections $idle_conn, reconciles $idle_reconciles"
+
+kill -TERM "$OPERATOR_PID"
+stop_t0=$(now_ms)
+wait "$OPERATOR_PID" || log "WARNING: operator exited $? on SIGTERM"
+stop_ms=$(($(now_ms) - stop_t0))
+OPERATOR_PID=
+kill "$SAMPLER_PID" 2>/dev/null || true
+SAMPLER_PID=
+errors=$(grep -c '"level":"error"' "$CASE_WORK/operator.log" || true)
+
+out "## 5. Scale: $made policies over $D databases, operator mode against a real kube-apiserver" ""
+out "\`e2e/fixture.sh up\` (kube-apiserver 1.20 + etcd, PostgreSQL 15 primary with a streaming replica)." \
+  "$D databases with $per_db empty partitioned tables each; one Secret per database; $made" \
+  "PartitionPolicies (daily, premake 7, DEFAULT, one index) applied in one \`kubectl apply\` while" \
+  "\`partop operator --namespace NS\` runs with its defaults (--max-concurrent-reconciles 4)." \
+  "One run (not repeated: the fixture start-up alone takes a while)." ""
+out "| metric | value |" "|---|---:|"
+out "| policies Ready / applied | $ready / $made |"
+out "| time from \`kubectl apply\` to all Ready (\`kubectl wait --all\`), s | $(div $((t_ready - t_apply)) 1000) |"
+out "| of which \`kubectl apply\` of the $made objects, s | $(div $((t_applied - t_apply)) 1000) |"
+out "| policies Ready per second | $(awk -v n="$ready" -v ms=$((t_ready - t_apply)) 'BEGIN { printf "%.1f", n / (ms / 1000) }') |"
+out "| partitions created (incl. DEFAULT) | $partitions |"
+out "| operator CPU during that phase, s | $busy_cpu_s |"
+out "| operator RSS when ready to work, MiB | $(div "$rss_start" 1024) |"
+out "| operator peak RSS (VmHWM), MiB | $(div "$hwm" 1024) |"
+out "| database connections held, max of samples every 0.2 s | $max_conn |"
+out "| reconciles in total (partop_reconcile_total) | $total_reconciles |"
+out "| mean reconcile duration (partop_reconcile_duration_seconds), s | $(div "$(metric_sum partop_reconcile_duration_seconds_sum)" "$(metric_sum partop_reconcile_duration_seconds_count)" 2) |"
+out "| mean time queued before a worker took it (partop_workqueue_queue_duration_seconds), s | $(div "$(metric_sum partop_workqueue_queue_duration_seconds_sum)" "$(metric_sum partop_workqueue_queue_duration_seconds_count)" 1) |"
+out "| error log lines | $errors |"
+out "| SIGTERM to exit, ms | $stop_ms |" ""
+if [ -s "$CASE_WORK/perf.top" ]; then
+  out "Where the operator's CPU went while it worked through the policies (\`perf record --call-graph dwarf\`, self time):" "" '```'
+  out "$(cat "$CASE_WORK/perf.top")" '```' "" "Inclusive time (children) of partop functions:" "" '```'
+  out "$(cat "$CASE_WORK/perf.children")" '```' ""
+fi
+out "## 6. Footprint: the operator idle with $ready Ready policies" ""
+out "Measured over $(( (idle_t1 - idle_t0) / 1000 )) s, starting 5 s after the last policy became Ready (resyncInterval is" \
+  "the default 10m, so no resync falls in the window)." ""
+out "| metric | value |" "|---|---:|"
+out "| CPU (utime + stime), s | $idle_cpu_s |"
+out "| CPU, % of one core | $idle_pct |"
+out "| RSS, MiB (median of 1 s samples) | $(div "$(median < "$rss_samples")" 1024) |"
+out "| RSS, MiB (max) | $(div "$(maximum < "$rss_samples")" 1024) |"
+out "| database connections held while idle | $idle_conn |"
+out "| reconciles while idle | $idle_reconciles |" ""
