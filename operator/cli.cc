@@ -122,7 +122,7 @@ Outcome reconcile_one(const Policy& policy, const std::string& dsn, ReconcileMod
                       const StopRequested& stop_requested = {}) {
   SystemClock clock;
   try {
-    const auto session = open_pg_session(dsn);
+    const auto session = open_pg_session(dsn, policy.spec.guards.lock_timeout);
     return PartitionReconciler(clock, stop_requested).reconcile(*session, policy, mode);
   } catch (const DatabaseError& error) {
     return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
@@ -234,7 +234,7 @@ int run_plan(const std::vector<std::string>& args) {
         continue;
       }
       try {
-        const auto session = open_pg_session(options.dsn);
+        const auto session = open_pg_session(options.dsn, policy.spec.guards.lock_timeout);
         const PlannedReconcile planned =
             PartitionReconciler(clock).observe_and_plan(*session, policy);
         const Plan& plan = planned.plan;

@@ -111,3 +111,24 @@ TEST_CASE("two concurrent applies on one table converge without errors") {
 }
 
 }  // namespace partop::testing
+
+namespace partop::testing {
+
+TEST_CASE("reading the catalog does not queue behind a lock on one partition") {
+  TestDatabase db;
+  create_table_needing_create_and_drop(db);
+  const Policy policy = make_policy(kSpec);
+  REQUIRE(apply_policy(db, policy).ready());
+  auto holder = std::async(std::launch::async, [&] {
+    db.exec("BEGIN; LOCK TABLE events_today IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;");
+  });
+  std::this_thread::sleep_for(milliseconds(500));
+  const auto started = std::chrono::steady_clock::now();
+  const Outcome observed = observe_policy(db, policy);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK_MESSAGE(observed.ready(), observed.ready_reason());
+  CHECK(elapsed < milliseconds(2000));
+  holder.get();
+}
+
+}  // namespace partop::testing

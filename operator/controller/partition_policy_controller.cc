@@ -125,15 +125,25 @@ std::optional<std::string> PartitionPolicyController::conflicting_owner(
     return std::make_pair(o["metadata"].value("creationTimestamp", ""), runtime::object_key(o));
   };
   const auto mine = rank(object);
+  // Cheap first: only objects naming the same table (by text) are parsed and their Secret
+  // resolved, so a reconcile costs O(policies) string comparisons, not O(policies) parses.
+  const std::string table = policy.spec.table.display();
+  std::vector<json> candidates;
+  policies_.for_each([&](const json& other) {
+    std::string name = other.value("spec", json::object()).value("table", "");
+    if (name.find('.') == std::string::npos) name = "public." + name;
+    if (name == table && runtime::object_key(other) != runtime::object_key(object)) {
+      candidates.push_back(other);
+    }
+  });
   std::optional<std::pair<std::string, std::string>> owner;
-  for (const json& other : policies_.list()) {
-    if (runtime::object_key(other) == runtime::object_key(object)) continue;
-    const ParsedPolicy parsed = parse_policy(other);
-    if (!parsed.ok() || !(parsed.policy->spec.table == policy.spec.table)) continue;
-    const ResolvedDsn other_dsn = resolve_dsn(other, *parsed.policy);
-    if (!other_dsn.dsn || redact_dsn(*other_dsn.dsn) != database) continue;
+  for (const json& other : candidates) {
     const auto theirs = rank(other);
-    if (theirs < mine && (!owner || theirs < *owner)) owner = theirs;
+    if (!(theirs < mine) || (owner && !(theirs < *owner))) continue;
+    const ParsedPolicy parsed = parse_policy(other);
+    if (!parsed.ok()) continue;
+    const ResolvedDsn other_dsn = resolve_dsn(other, *parsed.policy);
+    if (other_dsn.dsn && redact_dsn(*other_dsn.dsn) == database) owner = theirs;
   }
   if (!owner) return std::nullopt;
   return owner->second;
@@ -141,7 +151,7 @@ std::optional<std::string> PartitionPolicyController::conflicting_owner(
 
 Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn) {
   try {
-    const auto session = connector_.connect(dsn);
+    const auto session = connector_.connect(dsn, policy.spec.guards.lock_timeout);
     return PartitionReconciler(clock_, stop_requested_)
         .reconcile(*session, policy, ReconcileMode::kApply);
   } catch (const DatabaseError& error) {
@@ -314,13 +324,13 @@ void PartitionPolicyController::record_metrics(const std::string& ns, const std:
 std::vector<std::string> PartitionPolicyController::policies_using_secret(
     const std::string& secret_key) const {
   std::vector<std::string> keys;
-  for (const json& object : policies_.list()) {
+  policies_.for_each([&](const json& object) {
     const json ref = object.value("spec", json::object()).value("databaseRef", json::object());
     const std::string ns = object["metadata"].value("namespace", "default");
     if (ref.is_object() && ns + "/" + ref.value("secretName", "") == secret_key) {
       keys.push_back(runtime::object_key(object));
     }
-  }
+  });
   return keys;
 }
 

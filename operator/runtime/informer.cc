@@ -52,6 +52,11 @@ std::vector<json> Informer::list() const {
   return out;
 }
 
+void Informer::for_each(const std::function<void(const json&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [key, object] : cache_) visit(object);
+}
+
 void Informer::store(const std::string& key, const json* object) {
   {
     std::lock_guard<std::mutex> lock(mutex_);

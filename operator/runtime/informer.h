@@ -37,6 +37,7 @@ class Informer : public ObjectStore {
   bool synced() const { return synced_; }
   std::optional<nlohmann::json> get(const std::string& key) const override;
   std::vector<nlohmann::json> list() const override;
+  void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
   const std::string& path() const { return collection_path_; }
 
  private:

@@ -1,6 +1,7 @@
 // Read access to a cache of Kubernetes objects, keyed "namespace/name".
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ class ObjectStore {
   virtual ~ObjectStore() = default;
   virtual std::optional<nlohmann::json> get(const std::string& key) const = 0;
   virtual std::vector<nlohmann::json> list() const = 0;
+  // Visits every object without copying it; `visit` must not call back into the store.
+  virtual void for_each(const std::function<void(const nlohmann::json&)>& visit) const = 0;
 };
 
 }  // namespace partop::runtime
@@ -37,6 +40,9 @@ class CompositeStore : public ObjectStore {
       out.insert(out.end(), items.begin(), items.end());
     }
     return out;
+  }
+  void for_each(const std::function<void(const nlohmann::json&)>& visit) const override {
+    for (const auto* part : parts_) part->for_each(visit);
   }
 
  private:

@@ -129,17 +129,22 @@ void read_default_rows(DatabaseSession& session, const PolicySpec& spec, Observe
 
 std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
                                                KeyType key_type) {
+  // pg_get_expr(relpartbound, 0): bounds hold no column references, and passing the relation's
+  // oid would lock every partition (waiting behind anyone holding one). Each bound is printed
+  // and matched once (MATERIALIZED), not once per output column.
   const SqlRows rows = session.query(
-      "SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', " +
+      "WITH bounds AS MATERIALIZED ("
+      "  SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, 0) AS bound"
+      "  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+      "  WHERE i.inhparent = (SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2"
+      "    ON n2.oid = c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)),"
+      " m AS MATERIALIZED (SELECT nspname, relname, bound = 'DEFAULT' AS is_default,"
+      "  regexp_match(bound, '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') AS b FROM bounds)"
+      " SELECT m.nspname, m.relname, m.is_default, " +
           bound_to_key(key_type, "m.b[1]", "floor") + ", " +
           bound_to_key(key_type, "m.b[2]", "ceil") +
-          ", m.b[1] = 'MINVALUE', m.b[2] = 'MAXVALUE'"
-          " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-          " JOIN pg_namespace n ON n.oid = c.relnamespace"
-          " CROSS JOIN LATERAL (SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid),"
-          "   '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') AS b) m"
-          " WHERE i.inhparent = (SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2"
-          "   ON n2.oid = c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)",
+          ", m.b[1] = 'MINVALUE', m.b[2] = 'MAXVALUE' FROM m",
       {table.schema, table.name});
   std::vector<ObservedPartition> partitions;
   for (const auto& row : rows) {

@@ -61,13 +61,17 @@ class DatabaseSession {
   // print exactly what apply sends.
   static std::vector<std::string> transaction_preamble(const StatementLimits& limits);
   static std::vector<std::string> autocommit_preamble(const StatementLimits& limits);
+  // What follows an autocommit statement: back to the session's read settings.
+  static std::vector<std::string> autocommit_epilogue(std::chrono::milliseconds read_lock_timeout);
 };
 
 // Opens sessions; one per reconcile of one policy.
 class DatabaseConnector {
  public:
   virtual ~DatabaseConnector() = default;
-  virtual std::unique_ptr<DatabaseSession> connect(const std::string& dsn) = 0;
+  // See open_pg_session for `read_lock_timeout`.
+  virtual std::unique_ptr<DatabaseSession> connect(const std::string& dsn,
+                                                   std::chrono::milliseconds read_lock_timeout) = 0;
 };
 
 // Removes the password from a libpq URI or key=value DSN, for messages and logs.

@@ -50,8 +50,8 @@ std::vector<std::string> Executor::rendered_sql(const Action& action, const Guar
   } else {
     for (auto& s : DatabaseSession::autocommit_preamble(limits)) out.push_back(std::move(s));
     out.insert(out.end(), action.statements.begin(), action.statements.end());
-    out.push_back("RESET lock_timeout");
-    out.push_back("RESET statement_timeout");
+    for (auto& s : DatabaseSession::autocommit_epilogue(guards.lock_timeout))
+      out.push_back(std::move(s));
   }
   return out;
 }

@@ -35,7 +35,8 @@ class Executor {
   Executor(DatabaseSession& session, const GuardSpec& guards, StopRequested stop_requested = {});
   Execution execute(const std::vector<Action>& actions);
 
-  // Exactly the SQL execute() sends for `action`, preamble included, in order.
+  // Exactly the SQL execute() sends for `action`, preamble included, in order, on a session
+  // opened with the policy's lock timeout for reads (as partop's commands and operator do).
   static std::vector<std::string> rendered_sql(const Action& action, const GuardSpec& guards);
 
  private:

@@ -40,12 +40,14 @@ SqlRows to_rows(const pqxx::result& result) {
 
 class PgSession : public DatabaseSession {
  public:
-  explicit PgSession(const std::string& dsn) : dsn_(dsn) {
+  PgSession(const std::string& dsn, std::chrono::milliseconds read_lock_timeout)
+      : dsn_(dsn), read_lock_timeout_(read_lock_timeout) {
     try {
       connection_ = std::make_unique<pqxx::connection>(dsn);
       pqxx::nontransaction setup(*connection_);
       setup.exec("SET TimeZone = 'UTC'");
       setup.exec("SET application_name = 'partop'");
+      setup.exec("SET lock_timeout = " + milliseconds_literal(read_lock_timeout_));
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
@@ -95,12 +97,12 @@ class PgSession : public DatabaseSession {
   }
 
  private:
-  static void reset_limits(pqxx::nontransaction& tx) {
-    tx.exec("RESET lock_timeout");
-    tx.exec("RESET statement_timeout");
+  void reset_limits(pqxx::nontransaction& tx) const {
+    for (const auto& statement : autocommit_epilogue(read_lock_timeout_)) tx.exec(statement);
   }
 
   std::string dsn_;
+  std::chrono::milliseconds read_lock_timeout_;
   std::unique_ptr<pqxx::connection> connection_;
 };
 
@@ -116,6 +118,12 @@ std::vector<std::string> DatabaseSession::autocommit_preamble(const StatementLim
           "SET statement_timeout = " + milliseconds_literal(limits.statement_timeout)};
 }
 
+std::vector<std::string> DatabaseSession::autocommit_epilogue(
+    std::chrono::milliseconds read_lock_timeout) {
+  return {"SET lock_timeout = " + milliseconds_literal(read_lock_timeout),
+          "RESET statement_timeout"};
+}
+
 std::string redact_dsn(const std::string& dsn) {
   static const std::regex kUriPassword(R"(^([a-z]+://[^:/@]*:)[^@]*@)");
   static const std::regex kKeyPassword(R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))");
@@ -125,8 +133,9 @@ std::string redact_dsn(const std::string& dsn) {
   return std::regex_replace(out, kQueryPassword, "$1***");
 }
 
-std::unique_ptr<DatabaseSession> open_pg_session(const std::string& dsn) {
-  return std::make_unique<PgSession>(dsn);
+std::unique_ptr<DatabaseSession> open_pg_session(const std::string& dsn,
+                                                 std::chrono::milliseconds read_lock_timeout) {
+  return std::make_unique<PgSession>(dsn, read_lock_timeout);
 }
 
 }  // namespace partop

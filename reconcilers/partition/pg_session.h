@@ -9,14 +9,19 @@
 namespace partop {
 
 // Connects with application_name "partop" and TimeZone UTC (bounds are read and written in UTC).
+// Reads (query()) run with `read_lock_timeout` when it is positive, so that observing the catalog
+// never queues behind a session holding a lock on the table (zero: wait as long as it takes).
 // Throws DatabaseError (sqlstate empty) when the server cannot be reached; the message never
 // contains the DSN's password.
-std::unique_ptr<DatabaseSession> open_pg_session(const std::string& dsn);
+std::unique_ptr<DatabaseSession> open_pg_session(
+    const std::string& dsn,
+    std::chrono::milliseconds read_lock_timeout = std::chrono::milliseconds(0));
 
 class PgConnector : public DatabaseConnector {
  public:
-  std::unique_ptr<DatabaseSession> connect(const std::string& dsn) override {
-    return open_pg_session(dsn);
+  std::unique_ptr<DatabaseSession> connect(const std::string& dsn,
+                                           std::chrono::milliseconds read_lock_timeout) override {
+    return open_pg_session(dsn, read_lock_timeout);
   }
 };
 

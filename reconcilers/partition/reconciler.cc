@@ -246,6 +246,12 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
     }
     return outcome;
   } catch (const DatabaseError& error) {
+    if (error.is_lock_timeout()) {
+      // Reading the catalog or the DEFAULT partition waited longer than lockTimeout behind
+      // another session's lock: back off like any other lock outcome.
+      return unavailable_outcome(policy, "LockTimeout",
+                                 std::string("reading the table: ") + error.what());
+    }
     return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
   }
 }

@@ -144,7 +144,7 @@ namespace {
 
 Outcome reconcile(const TestDatabase& database, const Policy& policy, ReconcileMode mode) {
   static const SystemClock clock;
-  const auto session = open_pg_session(database.dsn());
+  const auto session = open_pg_session(database.dsn(), policy.spec.guards.lock_timeout);
   return PartitionReconciler(clock).reconcile(*session, policy, mode);
 }
 
