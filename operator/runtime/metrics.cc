@@ -114,7 +114,11 @@ void Metrics::set_policy(const std::string& ns, const std::string& policy,
                          const PolicyFigures& figures) {
   const prometheus::Labels labels = {{"namespace", ns}, {"policy", policy}};
   partitions_.Add(labels).Set(figures.partitions);
-  buffer_seconds_.Add(labels).Set(figures.buffer_seconds);
+  if (figures.buffer_seconds) {
+    buffer_seconds_.Add(labels).Set(*figures.buffer_seconds);
+  } else if (buffer_seconds_.Has(labels)) {
+    buffer_seconds_.Remove(&buffer_seconds_.Add(labels));
+  }
   default_rows_.Add(labels).Set(figures.default_rows);
   replication_lag_.Add(labels).Set(figures.replication_lag_seconds);
 }

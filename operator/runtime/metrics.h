@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -18,7 +19,9 @@ class WorkQueue;
 
 struct PolicyFigures {
   double partitions = 0;
-  double buffer_seconds = 0;  // until the newest contiguous partition's upper bound
+  // Until the upper bound of the unbroken run of partitions from now; time keys only (an integer
+  // key has no time horizon, so its series is absent rather than a misleading 0).
+  std::optional<double> buffer_seconds;
   double default_rows = 0;
   double replication_lag_seconds = 0;
 };

@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -504,7 +506,12 @@ json yaml_node_to_json(const YAML::Node& node) {
   static const std::regex kInteger(R"(^[-+]?[0-9]{1,18}$)");
   static const std::regex kFloat(R"(^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$)");
   if (std::regex_match(text, kInteger)) return std::stoll(text);
-  if (std::regex_match(text, kFloat)) return std::stod(text);
+  if (std::regex_match(text, kFloat)) {
+    // Out of double's range (1e999): keep the text; a field that wants a number says so.
+    errno = 0;
+    const double value = std::strtod(text.c_str(), nullptr);
+    if (errno != ERANGE) return value;
+  }
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
