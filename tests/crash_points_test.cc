@@ -26,14 +26,8 @@ constexpr const char* kUnattachedIndexes =
 // partition (retention), a partition with data lacking the declared index (concurrent build),
 // and forward partitions (creates).
 void create_world(const TestDatabase& db) {
+  create_events_with_today_and_expired(db, 400);
   db.exec(R"(
-    CREATE TABLE events (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
-    CREATE TABLE events_default PARTITION OF events DEFAULT;
-    CREATE TABLE events_today PARTITION OF events
-      FOR VALUES FROM (date_trunc('day', now(), 'UTC')) TO (date_trunc('day', now(), 'UTC') + interval '1 day');
-    CREATE TABLE events_expired PARTITION OF events
-      FOR VALUES FROM (date_trunc('day', now(), 'UTC') - interval '400 days')
-                   TO (date_trunc('day', now(), 'UTC') - interval '399 days');
     INSERT INTO events SELECT i, date_trunc('day', now(), 'UTC') - interval '5 days' + i * interval '20 seconds'
       FROM generate_series(1, 25000) i;
   )");

@@ -16,14 +16,8 @@ using std::chrono::milliseconds;
 // Today's partition and DEFAULT exist, tomorrow's is missing and an old one has expired: apply
 // must both ATTACH (ACCESS EXCLUSIVE on DEFAULT) and DROP (ACCESS EXCLUSIVE on the parent).
 void create_table_needing_create_and_drop(const TestDatabase& db) {
+  create_events_with_today_and_expired(db, 100);
   db.exec(R"(
-    CREATE TABLE events (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
-    CREATE TABLE events_default PARTITION OF events DEFAULT;
-    CREATE TABLE events_today PARTITION OF events
-      FOR VALUES FROM (date_trunc('day', now(), 'UTC')) TO (date_trunc('day', now(), 'UTC') + interval '1 day');
-    CREATE TABLE events_expired PARTITION OF events
-      FOR VALUES FROM (date_trunc('day', now(), 'UTC') - interval '100 days')
-                   TO (date_trunc('day', now(), 'UTC') - interval '99 days');
     INSERT INTO events SELECT i, date_trunc('day', now(), 'UTC') + interval '1 second' * i
       FROM generate_series(1, 10000) i;
     CREATE INDEX ON events (id);

@@ -130,6 +130,23 @@ std::vector<std::string> TestDatabase::partitions(const std::string& table) cons
   return names;
 }
 
+void create_events_with_today_and_expired(const TestDatabase& database, int expired_days_ago) {
+  const std::string days = std::to_string(expired_days_ago);
+  database.exec(
+      "CREATE TABLE events (id bigint NOT NULL, created_at timestamptz NOT NULL)"
+      "  PARTITION BY RANGE (created_at);"
+      "CREATE TABLE events_default PARTITION OF events DEFAULT;"
+      "CREATE TABLE events_today PARTITION OF events FOR VALUES FROM (date_trunc('day', now(), "
+      "'UTC'))"
+      "  TO (date_trunc('day', now(), 'UTC') + interval '1 day');"
+      "CREATE TABLE events_expired PARTITION OF events"
+      "  FOR VALUES FROM (date_trunc('day', now(), 'UTC') - interval '" +
+      days +
+      " days')"
+      "  TO (date_trunc('day', now(), 'UTC') - interval '" +
+      days + " days' + interval '1 day');");
+}
+
 Policy make_policy(const std::string& spec_yaml, const std::string& name) {
   const auto parsed = parse_policy_yaml(
       "apiVersion: partop.dev/v1alpha1\nkind: PartitionPolicy\n"

@@ -46,6 +46,11 @@ class TestDatabase {
   std::string dsn_;
 };
 
+// events (id bigint, created_at timestamptz) partitioned by range on created_at, with DEFAULT,
+// a partition for today (UTC) and one for the day `expired_days_ago` days back — a table on which
+// a daily policy keeping less than that must both create partitions and drop one.
+void create_events_with_today_and_expired(const TestDatabase& database, int expired_days_ago);
+
 // A Policy parsed from `spec_yaml` (the body under spec:, indented by two spaces); the test fails
 // when it does not parse.
 Policy make_policy(const std::string& spec_yaml, const std::string& name = "test");
