@@ -41,7 +41,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
-# setup_namespace_and_database: a fresh namespace, database, DDL log and Secret "db".
+# setup: a fresh namespace, database and DDL log (the Secret comes from create_secret).
 setup() {
   kubectl --kubeconfig "$KUBECONFIG" create namespace "$NS" >/dev/null
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null

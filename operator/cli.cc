@@ -160,7 +160,7 @@ void print_text(const Outcome& outcome) {
   }
 }
 
-// Runs `per_policy` on each loaded policy (invalid ones become InvalidSpec outcomes), prints the
+// Reconciles each loaded policy (invalid ones become InvalidSpec outcomes), prints the
 // outcomes and returns the exit code.
 int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   const Options options = parse_options(args, true, false);

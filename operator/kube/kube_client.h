@@ -22,9 +22,8 @@ struct Response {
 
 enum class Method { kGet, kPost, kPut, kPatch, kDelete };
 
-// Content types for PATCH.
+// Content type for PATCH (custom resources accept JSON merge patches, not strategic ones).
 inline constexpr const char* kMergePatch = "application/merge-patch+json";
-inline constexpr const char* kStrategicMergePatch = "application/strategic-merge-patch+json";
 
 class Client {
  public:

@@ -38,7 +38,6 @@ class Informer : public ObjectStore {
   std::optional<nlohmann::json> get(const std::string& key) const override;
   std::vector<nlohmann::json> list() const override;
   void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
-  const std::string& path() const { return collection_path_; }
 
  private:
   // Replaces the cache with a fresh list; returns its resourceVersion, or nullopt on failure.

@@ -1,7 +1,6 @@
 // The operator's Prometheus metrics (prometheus-cpp registry, text exposition format).
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>

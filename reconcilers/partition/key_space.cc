@@ -114,24 +114,6 @@ std::optional<TimeUnit> time_unit_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view time_unit_name(TimeUnit unit) {
-  switch (unit) {
-    case TimeUnit::kHour:
-      return "hourly";
-    case TimeUnit::kDay:
-      return "daily";
-    case TimeUnit::kWeek:
-      return "weekly";
-    case TimeUnit::kMonth:
-      return "monthly";
-    case TimeUnit::kQuarter:
-      return "quarterly";
-    case TimeUnit::kYear:
-      return "yearly";
-  }
-  return "";
-}
-
 std::string_view time_unit_trunc_field(TimeUnit unit) {
   switch (unit) {
     case TimeUnit::kHour:

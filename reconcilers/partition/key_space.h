@@ -28,7 +28,6 @@ bool is_time_key(KeyType type);
 
 enum class TimeUnit { kHour, kDay, kWeek, kMonth, kQuarter, kYear };
 std::optional<TimeUnit> time_unit_from_name(std::string_view name);  // "hourly" ... "yearly"
-std::string_view time_unit_name(TimeUnit unit);
 // The date_trunc() field that floors a value onto this grid ("hour", "week", ...).
 std::string_view time_unit_trunc_field(TimeUnit unit);
 
@@ -48,7 +47,6 @@ class PartitionGrid {
   // Lower bound of the cell `steps` cells after the one starting at `cell_start` (may be negative).
   KeyValue advance(KeyValue cell_start, int64_t steps) const;
   KeyValue next(KeyValue cell_start) const { return advance(cell_start, 1); }
-  bool is_aligned(KeyValue value) const { return floor(value) == value; }
 
  private:
   PartitionGrid(std::optional<TimeUnit> unit, int64_t width) : unit_(unit), width_(width) {}
