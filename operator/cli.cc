@@ -13,8 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator/controller/partition_policy_controller.h"
 #include "operator/manager.h"
+#include "operator/runtime/file_source.h"
 #include "operator/runtime/log.h"
+#include "operator/runtime/manager.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -25,6 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// `partop run` reconciles this many policies at once (one database connection each).
+constexpr int kRunWorkers = 2;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -70,64 +76,35 @@ Options parse_options(const std::vector<std::string>& args, bool allow_files, bo
   return options;
 }
 
-std::vector<std::string> policy_files(const std::string& path) {
-  if (!fs::is_directory(path)) return {path};
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(path)) {
-    const auto extension = entry.path().extension();
-    if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml")) {
-      files.push_back(entry.path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-// True when the file itself could not be used (unreadable or not YAML): a usage-level error.
-bool unreadable(const std::vector<ParsedPolicy>& parsed) {
-  return parsed.size() == 1 && !parsed[0].errors.empty() &&
-         (parsed[0].errors[0].field == "(yaml)" || parsed[0].errors[0].message == "cannot be read");
-}
-
+// The documents of the -f paths. Files that cannot be read or are not YAML are reported on
+// stderr and make the command exit 2; a duplicate name is reported and exits 1.
 struct Loaded {
-  std::vector<ParsedPolicy> policies;
+  std::unique_ptr<runtime::FileSource> source;
   bool file_errors = false;
+  bool duplicates = false;
 };
 
 Loaded load(const std::vector<std::string>& paths) {
   Loaded loaded;
-  for (const auto& path : paths) {
-    for (const auto& file : policy_files(path)) {
-      auto parsed = parse_policy_file(file);
-      if (unreadable(parsed)) {
-        std::cerr << "partop: " << file << ": " << parsed[0].error_summary() << "\n";
-        loaded.file_errors = true;
-        continue;
-      }
-      for (auto& policy : parsed) loaded.policies.push_back(std::move(policy));
-    }
+  loaded.source = std::make_unique<runtime::FileSource>(paths);
+  for (const auto& problem : loaded.source->load()) {
+    std::cerr << "partop: " << problem.message << "\n";
+    (problem.unreadable ? loaded.file_errors : loaded.duplicates) = true;
   }
   return loaded;
 }
 
-// Ensures no two policies of one run manage the same table; the later one is reported.
-std::optional<std::string> claim_table(std::map<std::string, std::string>& owners,
-                                       const Policy& policy) {
-  const auto [it, inserted] = owners.emplace(policy.spec.table.display(), policy.key());
-  if (inserted) return std::nullopt;
-  return "table " + policy.spec.table.display() + " is already managed by policy " + it->second;
-}
+// The one-shot backend: like `partop run`'s, but it keeps each outcome for printing instead of
+// logging it.
+class CollectingBackend : public controller::FixedDsnBackend {
+ public:
+  using FixedDsnBackend::FixedDsnBackend;
+  void report(const json&, const Outcome& outcome) override { outcomes_.push_back(outcome); }
+  const std::vector<Outcome>& outcomes() const { return outcomes_; }
 
-Outcome reconcile_one(const Policy& policy, const std::string& dsn, ReconcileMode mode,
-                      const StopRequested& stop_requested = {}) {
-  SystemClock clock;
-  try {
-    const auto session = open_pg_session(dsn, policy.spec.guards.lock_timeout);
-    return PartitionReconciler(clock, stop_requested).reconcile(*session, policy, mode);
-  } catch (const DatabaseError& error) {
-    return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
-  }
-}
+ private:
+  std::vector<Outcome> outcomes_;
+};
 
 void print_text(const Outcome& outcome) {
   const Condition* ready = outcome.condition("Ready");
@@ -160,22 +137,20 @@ void print_text(const Outcome& outcome) {
   }
 }
 
-// Reconciles each loaded policy (invalid ones become InvalidSpec outcomes), prints the
-// outcomes and returns the exit code.
+// Reconciles each loaded policy once through the PartitionPolicy controller (invalid ones
+// become InvalidSpec outcomes, a second claim on a table Conflict), prints the outcomes and
+// returns the exit code.
 int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   const Options options = parse_options(args, true, false);
   const Loaded loaded = load(options.files);
-  std::vector<Outcome> outcomes;
-  std::map<std::string, std::string> owners;
-  for (const auto& parsed : loaded.policies) {
-    if (!parsed.ok()) {
-      outcomes.push_back(invalid_spec_outcome(parsed.name, parsed.error_summary()));
-    } else if (auto conflict = claim_table(owners, *parsed.policy)) {
-      outcomes.push_back(conflict_outcome(*parsed.policy, *conflict));
-    } else {
-      outcomes.push_back(reconcile_one(*parsed.policy, options.dsn, mode));
-    }
-  }
+  auto backend = std::make_unique<CollectingBackend>(options.dsn);
+  CollectingBackend& collected = *backend;
+  PgConnector connector;
+  runtime::Metrics metrics;
+  controller::PartitionPolicyController controller(loaded.source->store(), std::move(backend),
+                                                   connector, system_clock(), metrics, {}, mode);
+  for (const auto& key : loaded.source->keys()) controller.reconcile(key);
+  const std::vector<Outcome>& outcomes = collected.outcomes();
   if (options.json_output) {
     json out = {{"policies", json::array()}};
     for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
@@ -186,7 +161,7 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   if (loaded.file_errors) return kExitUsage;
   const bool all_ready =
       std::all_of(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return o.ready(); });
-  return all_ready ? kExitReady : kExitNotReady;
+  return all_ready && !loaded.duplicates ? kExitReady : kExitNotReady;
 }
 
 template <typename Body>
@@ -204,39 +179,35 @@ extern "C" void request_stop(int) {
   g_stop_requested = true;
 }
 
-std::optional<fs::file_time_type> modified_time(const std::string& path) {
-  std::error_code error;
-  const auto time = fs::last_write_time(path, error);
-  if (error) return std::nullopt;
-  return time;
-}
-
 }  // namespace
 
 int run_plan(const std::vector<std::string>& args) {
   return guarded([&] {
     const Options options = parse_options(args, true, false);
     const Loaded loaded = load(options.files);
-    SystemClock clock;
-    bool all_clean = true;
-    std::map<std::string, std::string> owners;
-    for (const auto& parsed : loaded.policies) {
+    const controller::FixedDsnBackend backend(options.dsn);
+    bool all_clean = !loaded.duplicates;
+    for (const auto& key : loaded.source->keys()) {
+      const auto object = loaded.source->get(key);
+      const ParsedPolicy parsed = parse_policy(*object);
       if (!parsed.ok()) {
-        std::cout << "-- policy " << parsed.name << ": InvalidSpec: " << parsed.error_summary()
-                  << "\n";
+        std::cout << "-- policy " << key << ": InvalidSpec: " << parsed.error_summary() << "\n";
         all_clean = false;
         continue;
       }
       const Policy& policy = *parsed.policy;
-      if (auto conflict = claim_table(owners, policy)) {
-        std::cout << "-- policy " << policy.key() << ": Conflict: " << *conflict << "\n";
+      if (auto owner = controller::conflicting_owner(loaded.source->store(), backend, *object,
+                                                     policy, options.dsn)) {
+        std::cout << "-- policy " << policy.key() << ": Conflict: table "
+                  << policy.spec.table.display() << " is already managed by policy " << *owner
+                  << "\n";
         all_clean = false;
         continue;
       }
       try {
         const auto session = open_pg_session(options.dsn, policy.spec.guards.lock_timeout);
         const PlannedReconcile planned =
-            PartitionReconciler(clock).observe_and_plan(*session, policy);
+            PartitionReconciler(system_clock()).observe_and_plan(*session, policy);
         const Plan& plan = planned.plan;
         std::cout << "-- policy " << policy.key() << " (" << policy.spec.table.display()
                   << "): " << plan.actions.size() << " action(s)\n";
@@ -278,81 +249,24 @@ int run_loop(const std::vector<std::string>& args) {
     }
     std::signal(SIGTERM, request_stop);
     std::signal(SIGINT, request_stop);
-    using SteadyClock = std::chrono::steady_clock;
-    struct Scheduled {
-      Policy policy;
-      SteadyClock::time_point due;
-      std::chrono::milliseconds backoff{0};
-    };
-    std::map<std::string, std::optional<fs::file_time_type>> seen_files;
-    std::map<std::string, Scheduled> scheduled;  // by policy key
-    const StopRequested stop = [] { return g_stop_requested.load(); };
+    // The operator's runtime with a directory for a source and --dsn for every database: the
+    // same controller, queue, backoff and conflict rule; no probes, no leader election.
+    runtime::ManagerOptions manager_options;
+    manager_options.metrics_bind_address = "0";
+    manager_options.health_probe_bind_address = "0";
+    runtime::Manager manager(manager_options, system_clock(), nullptr);
+    manager.add_source(
+        controller::partition_policies(),
+        std::make_unique<runtime::FileSource>(std::vector<std::string>{options.policies_dir}));
+    PgConnector connector;
+    controller::add_partition_policy_controller(
+        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
+        kRunWorkers);
     runtime::log(runtime::LogLevel::kInfo, "partop run started",
                  {{"policies", options.policies_dir}, {"dsn", redact_dsn(options.dsn)}});
-    while (!g_stop_requested) {
-      // Reload when the set of files or any file's modification time changes.
-      std::map<std::string, std::optional<fs::file_time_type>> files;
-      for (const auto& file : policy_files(options.policies_dir)) files[file] = modified_time(file);
-      if (files != seen_files) {
-        seen_files = files;
-        std::map<std::string, Scheduled> next;
-        std::map<std::string, std::string> owners;
-        for (const auto& [file, time] : files) {
-          for (auto& parsed : parse_policy_file(file)) {
-            if (!parsed.ok()) {
-              runtime::log(runtime::LogLevel::kError, "invalid policy",
-                           {{"file", file},
-                            {"policy", parsed.name},
-                            {"reason", "InvalidSpec"},
-                            {"error", parsed.error_summary()}});
-              continue;
-            }
-            if (auto conflict = claim_table(owners, *parsed.policy)) {
-              runtime::log(runtime::LogLevel::kError, "conflicting policy",
-                           {{"file", file},
-                            {"policy", parsed.policy->key()},
-                            {"reason", "Conflict"},
-                            {"error", *conflict}});
-              continue;
-            }
-            next[parsed.policy->key()] = Scheduled{*parsed.policy, SteadyClock::now()};
-          }
-        }
-        scheduled = std::move(next);
-      }
-      for (auto& [key, entry] : scheduled) {
-        if (g_stop_requested || SteadyClock::now() < entry.due) continue;
-        const auto started = SteadyClock::now();
-        const Outcome outcome =
-            reconcile_one(entry.policy, options.dsn, ReconcileMode::kApply, stop);
-        const auto elapsed = std::chrono::duration<double>(SteadyClock::now() - started).count();
-        if (outcome.retry_with_backoff) {
-          entry.backoff = std::clamp(entry.backoff * 2, std::chrono::milliseconds(1000),
-                                     std::chrono::milliseconds(300000));
-          entry.due = SteadyClock::now() +
-                      std::min(entry.backoff, entry.policy.spec.schedule.resync_interval);
-        } else {
-          entry.backoff = std::chrono::milliseconds(0);
-          entry.due = SteadyClock::now() + entry.policy.spec.schedule.resync_interval;
-        }
-        const Condition* ready = outcome.condition("Ready");
-        runtime::log(outcome.ready() ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning,
-                     "reconciled",
-                     {{"policy", key},
-                      {"table", outcome.table},
-                      {"ready", outcome.ready()},
-                      {"reason", outcome.ready_reason()},
-                      {"message", ready ? ready->message : ""},
-                      {"actions", outcome.actions_taken},
-                      {"rowsDrained", outcome.rows_drained},
-                      {"durationSeconds", elapsed}});
-      }
-      for (int i = 0; i < 10 && !g_stop_requested; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
+    const int code = manager.run(g_stop_requested);
     runtime::log(runtime::LogLevel::kInfo, "partop run stopped");
-    return kExitReady;
+    return code;
   });
 }
 

@@ -1,75 +1,80 @@
-// Reconciles one PartitionPolicy object: reads it and its database Secret from the informer
-// caches, runs the partition engine against the database, and reports through .status (only the
-// status subresource is written), Events, a "<policy>-partitions" ConfigMap owned by the policy,
-// and metrics. Deleting a policy never touches the database: the data is the user's.
+// Reconciles one PartitionPolicy object by key: parses it, resolves its database through the
+// PolicyBackend, refuses a second claim on a table (Conflict), runs the partition engine, and
+// reports the outcome (backend, metrics, one log line). Deleting a policy never touches the
+// database: the data is the user's.
+//
+// What the controller does with the key afterwards follows the outcome: a deferral by a guard
+// (lock, replication lag, another runner) retries on the short guard backoff; any other failure
+// to reach the goal retries on the long error backoff; a state that needs a human (Stalled) or a
+// Ready policy is looked at again after its resync interval; an invalid spec waits for an edit.
 #pragma once
 
-#include <chrono>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "operator/kube/kube_client.h"
-#include "operator/runtime/event_recorder.h"
+#include "operator/controller/policy_backend.h"
+#include "operator/runtime/manager.h"
 #include "operator/runtime/metrics.h"
 #include "operator/runtime/object_store.h"
+#include "operator/runtime/reconciler.h"
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/outcome.h"
+#include "reconcilers/partition/reconciler.h"
 
 namespace partop::controller {
 
-inline constexpr const char* kGroupVersion = "partop.dev/v1alpha1";
-inline constexpr const char* kPolicyResource = "partitionpolicies";
+// The PartitionPolicy collection (cluster scope path; namespaces are the manager's).
+const runtime::Resource& partition_policies();
+const runtime::Resource& secrets();
 
-// What the worker does with the key afterwards.
-struct ReconcileResult {
-  enum class Next { kForget, kRequeueAfter, kBackoff };
-  Next next = Next::kForget;
-  std::chrono::milliseconds after{0};
-};
-
-class PartitionPolicyController {
+class PartitionPolicyController : public runtime::Reconciler {
  public:
-  PartitionPolicyController(kube::Client& client, const runtime::ObjectStore& policies,
-                            const runtime::ObjectStore& secrets, DatabaseConnector& connector,
-                            const Clock& clock, runtime::EventRecorder& events,
-                            runtime::Metrics& metrics, StopRequested stop_requested);
+  PartitionPolicyController(const runtime::ObjectStore& policies,
+                            std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector,
+                            const Clock& clock, runtime::Metrics& metrics,
+                            StopRequested stop_requested,
+                            ReconcileMode mode = ReconcileMode::kApply);
 
-  ReconcileResult reconcile(const std::string& key);
-
-  // Keys of the policies whose databaseRef names the Secret `secret_key` ("namespace/name").
-  std::vector<std::string> policies_using_secret(const std::string& secret_key) const;
+  runtime::Result reconcile(const std::string& key) override;
 
  private:
-  struct ResolvedDsn {
-    std::optional<std::string> dsn;
-    std::string problem;  // why there is none
-  };
-  ResolvedDsn resolve_dsn(const nlohmann::json& policy_object, const Policy& policy) const;
-  // The policy that already manages the same table of the same database, if it is not this one.
-  std::optional<std::string> conflicting_owner(const nlohmann::json& object, const Policy& policy,
-                                               const std::string& dsn) const;
   Outcome run_engine(const Policy& policy, const std::string& dsn);
-  void write_status(const nlohmann::json& object, const Outcome& outcome, int64_t generation);
-  void record_events(const nlohmann::json& object, const Outcome& outcome);
-  void write_partition_map(const nlohmann::json& object, const Outcome& outcome);
   void record_metrics(const std::string& ns, const std::string& name, const Outcome& outcome);
 
-  kube::Client& client_;
   const runtime::ObjectStore& policies_;
-  const runtime::ObjectStore& secrets_;
+  std::unique_ptr<PolicyBackend> backend_;
   DatabaseConnector& connector_;
   const Clock& clock_;
-  runtime::EventRecorder& events_;
   runtime::Metrics& metrics_;
   StopRequested stop_requested_;
-  std::mutex partition_maps_mutex_;
-  std::map<std::string, nlohmann::json> partition_maps_;  // last written data, by policy key
+  ReconcileMode mode_;
 };
+
+// The one conflict rule of partop: the key of the policy in `policies` that already manages the
+// table `policy` names in the same database (its DSN without the password, as `backend`
+// resolves it), if it is not `object` itself. The earliest claim wins: by creationTimestamp,
+// then key; objects without a timestamp (files) rank by key.
+std::optional<std::string> conflicting_owner(const runtime::ObjectStore& policies,
+                                             const PolicyBackend& backend,
+                                             const nlohmann::json& object, const Policy& policy,
+                                             const std::string& dsn);
+
+// What the controller does with a policy's key after an engine outcome (see the file comment).
+runtime::Result next_after(const Outcome& outcome, std::chrono::milliseconds resync_interval);
+
+// Adds the PartitionPolicy controller to `manager`, watching the manager's source of
+// partition_policies() and reporting through `backend`.
+runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
+                                                     std::unique_ptr<PolicyBackend> backend,
+                                                     DatabaseConnector& connector, int workers);
+
+// The operator's registration: policies and Secrets from the API server (a Secret change queues
+// the policies naming it), outcomes reported by a KubePolicyBackend.
+void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
+                                        const std::string& instance, int workers);
 
 }  // namespace partop::controller

@@ -11,8 +11,7 @@ namespace {
 using nlohmann::json;
 
 // metav1.MicroTime: RFC 3339 with microseconds, UTC.
-std::string micro_time_now() {
-  const auto now = std::chrono::system_clock::now();
+std::string micro_time(std::chrono::system_clock::time_point now) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
@@ -27,16 +26,16 @@ std::string micro_time_now() {
 
 }  // namespace
 
-LeaderElector::LeaderElector(kube::Client& client, LeaderElectionConfig config)
-    : client_(client), config_(std::move(config)) {}
+LeaderElector::LeaderElector(kube::Client& client, LeaderElectionConfig config, const Clock& clock)
+    : client_(client), config_(std::move(config)), clock_(clock) {}
 
 std::string LeaderElector::lease_path() const {
   return "/apis/coordination.k8s.io/v1/namespaces/" + config_.lease_namespace + "/leases";
 }
 
 bool LeaderElector::try_acquire_or_renew() {
-  const auto now = std::chrono::steady_clock::now();
-  const std::string time = micro_time_now();
+  const auto now = clock_.monotonic_now();
+  const std::string time = micro_time(clock_.now());
   const kube::Response current =
       client_.request(kube::Method::kGet, lease_path() + "/" + config_.lease_name);
   if (current.status == 404) {
@@ -99,33 +98,38 @@ void LeaderElector::release() {
   json lease = current.body;
   lease["spec"]["holderIdentity"] = "";
   lease["spec"]["leaseDurationSeconds"] = 1;
-  lease["spec"]["renewTime"] = micro_time_now();
+  lease["spec"]["renewTime"] = micro_time(clock_.now());
   const kube::Response updated =
       client_.request(kube::Method::kPut, lease_path() + "/" + config_.lease_name, lease);
   log(updated.ok() ? LogLevel::kInfo : LogLevel::kWarning, "leader Lease released",
       {{"identity", config_.identity}, {"status", updated.status}});
 }
 
+void LeaderElector::tick(const std::function<void()>& on_started,
+                         const std::function<void()>& on_stopped) {
+  const bool holds = try_acquire_or_renew();
+  const auto now = clock_.monotonic_now();
+  if (holds) {
+    last_renewal_ = now;
+    if (!leader_) {
+      leader_ = true;
+      log(LogLevel::kInfo, "became leader",
+          {{"identity", config_.identity}, {"lease", config_.lease_name}});
+      on_started();
+    }
+  } else if (leader_ && now - last_renewal_ > config_.renew_deadline) {
+    leader_ = false;
+    log(LogLevel::kWarning, "lost leadership", {{"identity", config_.identity}});
+    on_stopped();
+  }
+}
+
 void LeaderElector::run(const std::atomic<bool>& stop, const std::function<void()>& on_started,
                         const std::function<void()>& on_stopped) {
-  auto last_renewal = std::chrono::steady_clock::now();
   while (!stop) {
-    const bool holds = try_acquire_or_renew();
-    const auto now = std::chrono::steady_clock::now();
-    if (holds) {
-      last_renewal = now;
-      if (!leader_) {
-        leader_ = true;
-        log(LogLevel::kInfo, "became leader",
-            {{"identity", config_.identity}, {"lease", config_.lease_name}});
-        on_started();
-      }
-    } else if (leader_ && now - last_renewal > config_.renew_deadline) {
-      leader_ = false;
-      log(LogLevel::kWarning, "lost leadership", {{"identity", config_.identity}});
-      on_stopped();
-    }
-    const auto until = now + config_.retry_period;
+    tick(on_started, on_stopped);
+    // Real sleeping in short steps, so `stop` is noticed at once.
+    const auto until = std::chrono::steady_clock::now() + config_.retry_period;
     while (!stop && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

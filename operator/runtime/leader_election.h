@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/kube/kube_client.h"
+#include "reconcilers/partition/clock.h"
 
 namespace partop::runtime {
 
@@ -27,23 +28,31 @@ struct LeaderElectionConfig {
 
 class LeaderElector {
  public:
-  LeaderElector(kube::Client& client, LeaderElectionConfig config);
+  LeaderElector(kube::Client& client, LeaderElectionConfig config,
+                const Clock& clock = system_clock());
 
-  // Campaigns until `stop`. Calls on_started() when this process becomes leader and on_stopped()
-  // when it stops being leader (lost lease or shutdown). Returns after releasing the Lease.
+  // Campaigns until `stop`: tick() every retry_period. Returns after on_stopped() (when leading)
+  // and releasing the Lease.
   void run(const std::atomic<bool>& stop, const std::function<void()>& on_started,
            const std::function<void()>& on_stopped);
+
+  // One round: an attempt to acquire or renew the Lease, then on_started() when this process
+  // has just become leader, or on_stopped() when it has not renewed within renew_deadline.
+  void tick(const std::function<void()>& on_started, const std::function<void()>& on_stopped);
+  // Gives the Lease up if this process holds it, so a standby takes over at once.
+  void release();
 
   bool is_leader() const { return leader_; }
 
  private:
   // One attempt to acquire or renew; true when this process holds the Lease afterwards.
   bool try_acquire_or_renew();
-  void release();
   std::string lease_path() const;
 
   kube::Client& client_;
   LeaderElectionConfig config_;
+  const Clock& clock_;
+  std::chrono::steady_clock::time_point last_renewal_{};
   std::atomic<bool> leader_{false};
   nlohmann::json observed_spec_;
   std::chrono::steady_clock::time_point observed_at_{};

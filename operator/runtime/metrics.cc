@@ -2,8 +2,6 @@
 
 #include <prometheus/text_serializer.h>
 
-#include "operator/runtime/work_queue.h"
-
 namespace partop::runtime {
 namespace {
 
@@ -18,10 +16,11 @@ const prometheus::Histogram::BucketBoundaries kSecondsBuckets = {
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      reconcile_total_(BuildCounter()
-                           .Name("partop_reconcile_total")
-                           .Help("Reconciles by result (success, requeue, error).")
-                           .Register(*registry_)),
+      reconcile_total_(
+          BuildCounter()
+              .Name("partop_reconcile_total")
+              .Help("Reconciles by result (success, requeue_after, continue, requeue, error).")
+              .Register(*registry_)),
       reconcile_errors_(BuildCounter()
                             .Name("partop_reconcile_errors_total")
                             .Help("Reconciles that ended in an error.")
@@ -35,23 +34,19 @@ Metrics::Metrics()
       queue_depth_(BuildGauge()
                        .Name("partop_workqueue_depth")
                        .Help("Keys waiting in the work queue.")
-                       .Register(*registry_)
-                       .Add({})),
+                       .Register(*registry_)),
       queue_adds_(BuildCounter()
                       .Name("partop_workqueue_adds_total")
                       .Help("Keys added to the work queue.")
-                      .Register(*registry_)
-                      .Add({})),
+                      .Register(*registry_)),
       queue_retries_(BuildCounter()
                          .Name("partop_workqueue_retries_total")
                          .Help("Rate-limited re-adds to the work queue.")
-                         .Register(*registry_)
-                         .Add({})),
+                         .Register(*registry_)),
       queue_duration_(BuildHistogram()
                           .Name("partop_workqueue_queue_duration_seconds")
                           .Help("How long a key waited in the queue before a worker took it.")
-                          .Register(*registry_)
-                          .Add({}, kSecondsBuckets)),
+                          .Register(*registry_)),
       ddl_total_(BuildCounter()
                      .Name("partop_ddl_total")
                      .Help("DDL steps applied, by action.")
@@ -130,17 +125,19 @@ void Metrics::remove_policy(const std::string& ns, const std::string& policy) {
   }
 }
 
-std::string Metrics::render(const WorkQueue* queue) {
-  if (queue != nullptr) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_depth_.Set(static_cast<double>(queue->depth()));
-    const double adds = static_cast<double>(queue->adds());
-    const double retries = static_cast<double>(queue->retries());
-    queue_adds_.Increment(adds - seen_adds_);
-    queue_retries_.Increment(retries - seen_retries_);
-    seen_adds_ = adds;
-    seen_retries_ = retries;
-  }
+void Metrics::sample_queue(const std::string& controller, size_t depth, uint64_t adds,
+                           uint64_t retries) {
+  const prometheus::Labels labels = {{"controller", controller}};
+  queue_depth_.Add(labels).Set(static_cast<double>(depth));
+  queue_adds_.Add(labels).Increment(static_cast<double>(adds));
+  queue_retries_.Add(labels).Increment(static_cast<double>(retries));
+}
+
+void Metrics::key_dequeued(const std::string& controller, double waited_seconds) {
+  queue_duration_.Add({{"controller", controller}}, kSecondsBuckets).Observe(waited_seconds);
+}
+
+std::string Metrics::render() {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -13,8 +12,6 @@
 #include <prometheus/registry.h>
 
 namespace partop::runtime {
-
-class WorkQueue;
 
 struct PolicyFigures {
   double partitions = 0;
@@ -30,7 +27,10 @@ class Metrics {
   Metrics();
 
   void reconcile_finished(const std::string& result, double seconds, bool error);
-  void key_dequeued(double waited_seconds) { queue_duration_.Observe(waited_seconds); }
+  // Work-queue figures, labelled by controller: the queue's depth now, and keys added and
+  // rate-limited re-adds since the last sample.
+  void sample_queue(const std::string& controller, size_t depth, uint64_t adds, uint64_t retries);
+  void key_dequeued(const std::string& controller, double waited_seconds);
   void ddl_applied(const std::string& action);
   void lock_timeout();
   void guard_blocked(const std::string& guard);
@@ -38,18 +38,18 @@ class Metrics {
   void set_policy(const std::string& ns, const std::string& policy, const PolicyFigures& figures);
   void remove_policy(const std::string& ns, const std::string& policy);
 
-  // Samples the work queue and renders every metric in the text exposition format.
-  std::string render(const WorkQueue* queue);
+  // Renders every metric in the text exposition format.
+  std::string render();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& reconcile_total_;
   prometheus::Counter& reconcile_errors_;
   prometheus::Histogram& reconcile_duration_;
-  prometheus::Gauge& queue_depth_;
-  prometheus::Counter& queue_adds_;
-  prometheus::Counter& queue_retries_;
-  prometheus::Histogram& queue_duration_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Counter>& queue_adds_;
+  prometheus::Family<prometheus::Counter>& queue_retries_;
+  prometheus::Family<prometheus::Histogram>& queue_duration_;
   prometheus::Family<prometheus::Counter>& ddl_total_;
   prometheus::Counter& lock_timeouts_;
   prometheus::Family<prometheus::Counter>& guard_blocked_;
@@ -58,9 +58,6 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& buffer_seconds_;
   prometheus::Family<prometheus::Gauge>& default_rows_;
   prometheus::Family<prometheus::Gauge>& replication_lag_;
-  std::mutex mutex_;
-  double seen_adds_ = 0;
-  double seen_retries_ = 0;
 };
 
 }  // namespace partop::runtime

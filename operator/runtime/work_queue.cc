@@ -14,7 +14,7 @@ void WorkQueue::enqueue_locked(const std::string& key) {
   if (!queued_.insert(key).second) return;
   delayed_.erase(key);
   queue_.push_back(key);
-  enqueued_at_[key] = Clock::now();
+  enqueued_at_[key] = clock_.monotonic_now();
   ++adds_;
   changed_.notify_one();
 }
@@ -24,20 +24,21 @@ void WorkQueue::add(const std::string& key) {
   enqueue_locked(key);
 }
 
-void WorkQueue::add_after(const std::string& key, Clock::duration delay) {
-  if (delay <= Clock::duration::zero()) {
+void WorkQueue::add_after(const std::string& key, Duration delay) {
+  if (delay <= Duration::zero()) {
     add(key);
     return;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_ || queued_.count(key)) return;
-  const auto due = Clock::now() + delay;
+  const auto due = clock_.monotonic_now() + delay;
   auto [it, inserted] = delayed_.emplace(key, due);
   if (!inserted && due < it->second) it->second = due;  // the earliest request wins
   changed_.notify_all();
 }
 
-void WorkQueue::add_rate_limited(const std::string& key) {
+std::chrono::milliseconds WorkQueue::add_rate_limited(const std::string& key,
+                                                      const BackoffPolicy& backoff) {
   std::chrono::milliseconds delay;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -45,9 +46,10 @@ void WorkQueue::add_rate_limited(const std::string& key) {
     ++retries_;
     const double factor = std::min(std::pow(2.0, failures), 1e12);
     delay = std::chrono::milliseconds(static_cast<int64_t>(
-        std::min(static_cast<double>(backoff_.max.count()), backoff_.base.count() * factor)));
+        std::min(static_cast<double>(backoff.max.count()), backoff.base.count() * factor)));
   }
   add_after(key, delay);
+  return delay;
 }
 
 void WorkQueue::forget(const std::string& key) {
@@ -61,7 +63,7 @@ int WorkQueue::failures(const std::string& key) const {
   return it == failures_.end() ? 0 : it->second;
 }
 
-void WorkQueue::promote_due_locked(Clock::time_point now) {
+void WorkQueue::promote_due_locked(TimePoint now) {
   for (auto it = delayed_.begin(); it != delayed_.end();) {
     if (it->second <= now) {
       const std::string key = it->first;
@@ -77,7 +79,8 @@ std::optional<std::string> WorkQueue::get() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     if (shut_down_) return std::nullopt;
-    promote_due_locked(Clock::now());
+    const TimePoint now = clock_.monotonic_now();
+    promote_due_locked(now);
     if (!queue_.empty()) break;
     if (delayed_.empty()) {
       changed_.wait(lock);
@@ -85,14 +88,15 @@ std::optional<std::string> WorkQueue::get() {
       auto next =
           std::min_element(delayed_.begin(), delayed_.end(),
                            [](const auto& a, const auto& b) { return a.second < b.second; });
-      changed_.wait_until(lock, next->second);
+      changed_.wait_for(lock, std::min<Duration>(next->second - now, std::chrono::seconds(1)));
     }
   }
   std::string key = std::move(queue_.front());
   queue_.pop_front();
   queued_.erase(key);
   processing_.insert(key);
-  last_wait_seconds_ = std::chrono::duration<double>(Clock::now() - enqueued_at_[key]).count();
+  last_wait_seconds_ =
+      std::chrono::duration<double>(clock_.monotonic_now() - enqueued_at_[key]).count();
   enqueued_at_.erase(key);
   return key;
 }
@@ -107,6 +111,13 @@ void WorkQueue::shut_down() {
   std::lock_guard<std::mutex> lock(mutex_);
   shut_down_ = true;
   changed_.notify_all();
+}
+
+std::optional<WorkQueue::TimePoint> WorkQueue::due(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = delayed_.find(key);
+  if (it == delayed_.end()) return std::nullopt;
+  return it->second;
 }
 
 size_t WorkQueue::depth() const {

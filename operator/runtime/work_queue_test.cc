@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "tests/support/fake_clock.h"
+
 namespace partop::runtime {
 
 using namespace std::chrono_literals;
@@ -34,35 +36,63 @@ TEST_CASE("a key is never handed out twice at once, an add while processing requ
 
 TEST_CASE("add_after delays, the earliest request wins") {
   WorkQueue queue;
-  const auto start = WorkQueue::Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   queue.add_after("a", 200ms);
   queue.add_after("a", 50ms);
   CHECK(queue.depth() == 0);
   CHECK(queue.get() == "a");
-  const auto waited = WorkQueue::Clock::now() - start;
+  const auto waited = std::chrono::steady_clock::now() - start;
   CHECK(waited >= 50ms);
   CHECK(waited < 190ms);
 }
 
 TEST_CASE("rate-limited adds back off exponentially until forgotten") {
-  WorkQueue queue(BackoffPolicy{10ms, 40ms});
+  WorkQueue queue;
+  const BackoffPolicy backoff{10ms, 40ms};
   auto timed_get = [&] {
-    const auto start = WorkQueue::Clock::now();
+    const auto start = std::chrono::steady_clock::now();
     auto key = queue.get();
     queue.done(*key);
-    return WorkQueue::Clock::now() - start;
+    return std::chrono::steady_clock::now() - start;
   };
-  queue.add_rate_limited("a");
+  queue.add_rate_limited("a", backoff);
   CHECK(timed_get() >= 10ms);
-  queue.add_rate_limited("a");
+  queue.add_rate_limited("a", backoff);
   CHECK(timed_get() >= 20ms);
-  queue.add_rate_limited("a");
-  queue.add_rate_limited("a");  // capped at max
+  queue.add_rate_limited("a", backoff);
+  queue.add_rate_limited("a", backoff);  // capped at max
   CHECK(timed_get() >= 40ms);
   CHECK(queue.failures("a") == 4);
   CHECK(queue.retries() == 4);
   queue.forget("a");
   CHECK(queue.failures("a") == 0);
+}
+
+TEST_CASE("due times follow the injected clock: short and long backoff policies on one queue") {
+  testing::FakeClock clock;
+  WorkQueue queue(clock);
+  const auto start = clock.monotonic_now();
+  const BackoffPolicy guard{250ms, 1s};
+  const BackoffPolicy error{1s, 300s};
+  CHECK(queue.add_rate_limited("a", guard) == 250ms);
+  CHECK(queue.due("a") == start + 250ms);
+  clock.advance(250ms);
+  REQUIRE(queue.get() == "a");
+  queue.done("a");
+  CHECK(queue.add_rate_limited("a", guard) == 500ms);
+  clock.advance(500ms);
+  REQUIRE(queue.get() == "a");
+  queue.done("a");
+  CHECK(queue.add_rate_limited("a", guard) == 1000ms);
+  clock.advance(1s);
+  REQUIRE(queue.get() == "a");
+  queue.done("a");
+  CHECK(queue.add_rate_limited("a", guard) == 1000ms);  // the guard cap
+  CHECK(queue.add_rate_limited("b", error) == 1s);
+  CHECK(queue.failures("a") == 4);
+  queue.forget("a");
+  CHECK(queue.failures("a") == 0);
+  CHECK(queue.depth() == 0);  // nothing is due until the clock moves
 }
 
 TEST_CASE("shut_down wakes blocked workers") {

@@ -673,13 +673,10 @@ std::optional<FieldError> unacceptable_text(std::string_view text) {
   return std::nullopt;
 }
 
-std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {
-  std::vector<ParsedPolicy> out;
+YamlDocuments read_yaml_documents(std::string_view yaml_text) {
+  YamlDocuments out;
   if (auto error = unacceptable_text(yaml_text)) {
-    ParsedPolicy failed;
-    failed.name = "(yaml)";
-    failed.errors.push_back(*error);
-    out.push_back(std::move(failed));
+    out.error = *error;
     return out;
   }
   // One YAML::Load per document: yaml-cpp 0.7's LoadAll can loop forever on malformed flow
@@ -690,16 +687,29 @@ std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {
     try {
       document = yaml_node_to_json(YAML::Load(std::string(documents[i].text)));
     } catch (const YAML::Exception& e) {  // syntax errors, and keys that are not scalars
-      ParsedPolicy failed;
-      failed.name = "(yaml)";
-      failed.errors.push_back(
-          {"(yaml)",
-           "line " + std::to_string(documents[i].first_line + e.mark.line) + ": " + e.msg});
-      return {failed};
+      out.documents.clear();
+      out.error = FieldError{
+          "(yaml)", "line " + std::to_string(documents[i].first_line + e.mark.line) + ": " + e.msg};
+      return out;
     }
     if (document.is_null()) continue;  // empty document between separators
-    ParsedPolicy parsed = parse_policy(document);
-    if (parsed.name.empty()) parsed.name = "document " + std::to_string(i + 1);
+    out.documents.push_back({i + 1, std::move(document)});
+  }
+  return out;
+}
+
+std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {
+  YamlDocuments documents = read_yaml_documents(yaml_text);
+  if (documents.error) {
+    ParsedPolicy failed;
+    failed.name = "(yaml)";
+    failed.errors.push_back(*documents.error);
+    return {failed};
+  }
+  std::vector<ParsedPolicy> out;
+  for (const auto& document : documents.documents) {
+    ParsedPolicy parsed = parse_policy(document.value);
+    if (parsed.name.empty()) parsed.name = "document " + std::to_string(document.number);
     out.push_back(std::move(parsed));
   }
   return out;

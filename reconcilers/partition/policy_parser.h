@@ -39,6 +39,18 @@ struct ParsedPolicy {
 // Validates one PartitionPolicy object.
 ParsedPolicy parse_policy(const nlohmann::json& object);
 
+// The non-empty documents of a YAML stream as JSON, each with its 1-based position in the
+// stream; or the first syntax error (field "(yaml)", message with the line), and no documents.
+struct YamlDocuments {
+  struct Document {
+    size_t number;
+    nlohmann::json value;
+  };
+  std::vector<Document> documents;
+  std::optional<FieldError> error;
+};
+YamlDocuments read_yaml_documents(std::string_view yaml_text);
+
 // Parses every document of a YAML stream. A syntax error yields a single entry with the error.
 std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text);
 

@@ -1,0 +1,192 @@
+#include "operator/controller/kube_policy_backend.h"
+
+#include "operator/controller/policy_status.h"
+#include "operator/kube/base64.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/log.h"
+
+namespace partop::controller {
+namespace {
+
+using nlohmann::json;
+using runtime::log;
+using runtime::LogLevel;
+
+std::string policy_path(const std::string& ns, const std::string& name) {
+  return std::string("/apis/") + kGroupVersion + "/namespaces/" + ns + "/partitionpolicies/" + name;
+}
+
+// Normal events for what a reconcile applied, one per kind of change.
+std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& outcome) {
+  std::map<std::string, int> counts;
+  for (ActionKind kind : outcome.applied_kinds) {
+    switch (kind) {
+      case ActionKind::kCreateDefault:
+      case ActionKind::kCreatePartition:
+        ++counts["PartitionsCreated"];
+        break;
+      case ActionKind::kDrainDefault:
+        ++counts["DefaultDrained"];
+        break;
+      case ActionKind::kBuildPartitionIndex:
+      case ActionKind::kRebuildIndex:
+      case ActionKind::kCreateParentIndex:
+        ++counts["IndexRebuilt"];
+        break;
+      case ActionKind::kDropPartition:
+      case ActionKind::kDetachPartition:
+        ++counts["RetentionApplied"];
+        break;
+      case ActionKind::kAttachPartitionIndex:
+        break;
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [reason, count] : counts) {
+    std::string message;
+    if (reason == "PartitionsCreated") message = std::to_string(count) + " partition(s) created";
+    if (reason == "DefaultDrained") {
+      message = std::to_string(outcome.rows_drained) + " row(s) moved from DEFAULT into " +
+                std::to_string(count) + " new partition(s)";
+    }
+    if (reason == "IndexRebuilt") message = std::to_string(count) + " index(es) built or rebuilt";
+    if (reason == "RetentionApplied")
+      message = std::to_string(count) + " expired partition(s) removed";
+    out.emplace_back(reason, message + " on " + outcome.table);
+  }
+  return out;
+}
+
+}  // namespace
+
+KubePolicyBackend::KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets,
+                                     std::string instance)
+    : client_(client), secrets_(secrets), events_(client, "partop", std::move(instance)) {}
+
+ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object, const Policy& policy) const {
+  if (!policy.spec.database_ref)
+    return {std::nullopt, "spec.databaseRef is required in Kubernetes"};
+  const std::string ns = object["metadata"].value("namespace", "default");
+  const DatabaseRef& ref = *policy.spec.database_ref;
+  const auto secret = secrets_.get(ns + "/" + ref.secret_name);
+  if (!secret) return {std::nullopt, "Secret " + ns + "/" + ref.secret_name + " not found"};
+  const json data = secret->value("data", json::object());
+  if (!data.contains(ref.key) || !data[ref.key].is_string()) {
+    return {std::nullopt,
+            "Secret " + ns + "/" + ref.secret_name + " has no key \"" + ref.key + "\""};
+  }
+  auto dsn = kube::base64_decode(data[ref.key].get<std::string>());
+  if (!dsn || dsn->empty()) {
+    return {std::nullopt, "Secret " + ns + "/" + ref.secret_name + " key \"" + ref.key +
+                              "\" is empty or not base64"};
+  }
+  while (!dsn->empty() && (dsn->back() == '\n' || dsn->back() == '\r')) dsn->pop_back();
+  return {dsn, ""};
+}
+
+void KubePolicyBackend::report(const json& object, const Outcome& outcome) {
+  log_outcome(object, outcome);
+  write_status(object, outcome);
+  record_events(object, outcome);
+  if (!outcome.partitions.empty()) write_partition_map(object, outcome);
+}
+
+void KubePolicyBackend::write_status(const json& object, const Outcome& outcome) {
+  const json& metadata = object["metadata"];
+  const int64_t generation = metadata.value("generation", int64_t{0});
+  const json previous = object.value("status", json());
+  const json status = build_status(previous, outcome, generation, runtime::rfc3339_now());
+  if (!status_changed(previous, status)) return;
+  const kube::Response response = client_.request(
+      kube::Method::kPatch,
+      policy_path(metadata.value("namespace", "default"), metadata.value("name", "")) + "/status",
+      json{{"status", status}}, kube::kMergePatch);
+  if (!response.ok()) {
+    log(LogLevel::kWarning, "cannot write status",
+        {{"policy", runtime::object_key(object)},
+         {"status", response.status},
+         {"error", response.error}});
+  }
+}
+
+void KubePolicyBackend::record_events(const json& object, const Outcome& outcome) {
+  for (const auto& [reason, message] : normal_events(outcome))
+    events_.record(object, "Normal", reason, message);
+  if (!outcome.ready()) {
+    const Condition* ready = outcome.condition("Ready");
+    if (ready != nullptr && ready->reason != "Suspended" && ready->reason != "ShuttingDown") {
+      events_.record(object, "Warning", ready->reason, ready->message);
+    }
+  }
+  for (const auto& finding : outcome.findings) {
+    if (finding.reason == "StorageQuotaExceeded")
+      events_.record(object, "Warning", finding.reason, finding.message);
+  }
+}
+
+void KubePolicyBackend::write_partition_map(const json& object, const Outcome& outcome) {
+  const json& metadata = object["metadata"];
+  const std::string ns = metadata.value("namespace", "default");
+  const std::string name = metadata.value("name", "") + "-partitions";
+  json partitions = json::array();
+  for (const auto& partition : outcome.partitions) {
+    json entry = {{"name", partition.name.display()}};
+    if (partition.is_default) {
+      entry["default"] = true;
+    } else if (outcome.key_type) {
+      entry["from"] = key_display(*outcome.key_type, partition.lower);
+      entry["to"] = key_display(*outcome.key_type, partition.upper);
+    }
+    partitions.push_back(entry);
+  }
+  const json data = {{"table", outcome.table}, {"partitions.json", partitions.dump(2)}};
+  const std::string key = ns + "/" + name;
+  {
+    std::lock_guard<std::mutex> lock(partition_maps_mutex_);
+    if (partition_maps_[key] == data) return;
+  }
+  const std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
+  kube::Response response = client_.request(kube::Method::kPatch, path + "/" + name,
+                                            json{{"data", data}}, kube::kMergePatch);
+  if (response.status == 404) {
+    const json config_map = {
+        {"apiVersion", "v1"},
+        {"kind", "ConfigMap"},
+        {"metadata",
+         {{"name", name},
+          {"namespace", ns},
+          {"labels",
+           {{"app.kubernetes.io/managed-by", "partop"},
+            {"partop.dev/policy", metadata.value("name", "")}}},
+          {"ownerReferences", json::array({{{"apiVersion", kGroupVersion},
+                                            {"kind", "PartitionPolicy"},
+                                            {"name", metadata.value("name", "")},
+                                            {"uid", metadata.value("uid", "")},
+                                            {"controller", true},
+                                            {"blockOwnerDeletion", false}}})}}},
+        {"data", data}};
+    response = client_.request(kube::Method::kPost, path, config_map);
+  }
+  if (response.ok()) {
+    std::lock_guard<std::mutex> lock(partition_maps_mutex_);
+    partition_maps_[key] = data;
+  } else {
+    log(LogLevel::kWarning, "cannot write partition map",
+        {{"configmap", key}, {"status", response.status}, {"error", response.error}});
+  }
+}
+
+std::vector<std::string> policies_using_secret(const runtime::ObjectStore& policies,
+                                               const std::string& secret_key) {
+  std::vector<std::string> keys;
+  policies.for_each([&](const json& object) {
+    const json ref = object.value("spec", json::object()).value("databaseRef", json::object());
+    const std::string ns = object["metadata"].value("namespace", "default");
+    if (ref.is_object() && ns + "/" + ref.value("secretName", "") == secret_key) {
+      keys.push_back(runtime::object_key(object));
+    }
+  });
+  return keys;
+}
+
+}  // namespace partop::controller

@@ -1,0 +1,181 @@
+// The PartitionPolicy controller's decisions with fakes at its seams: the API server (status
+// patches, Events), the policy and Secret caches, and a database that cannot be reached. What
+// the engine does to a real database is proved by the integration and e2e suites.
+#include "operator/controller/partition_policy_controller.h"
+
+#include <doctest/doctest.h>
+
+#include "operator/controller/kube_policy_backend.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/fake_kube_client.h"
+#include "tests/support/memory_store.h"
+
+namespace partop::controller {
+namespace {
+
+using nlohmann::json;
+using runtime::Result;
+using testing::FakeKubeClient;
+using testing::MemoryStore;
+using namespace std::chrono_literals;
+
+const std::string kPolicies = "/apis/partop.dev/v1alpha1/namespaces/app/partitionpolicies";
+
+// A database that is never reachable; counts the attempts.
+class UnreachableDatabase : public DatabaseConnector {
+ public:
+  std::unique_ptr<DatabaseSession> connect(const std::string&, std::chrono::milliseconds) override {
+    ++attempts;
+    throw DatabaseError("connection refused", "08001");
+  }
+  int attempts = 0;
+};
+
+json policy(const std::string& name, const std::string& table, const std::string& created,
+            const std::string& secret = "app-db") {
+  return {
+      {"apiVersion", "partop.dev/v1alpha1"},
+      {"kind", "PartitionPolicy"},
+      {"metadata",
+       {{"name", name}, {"namespace", "app"}, {"generation", 1}, {"creationTimestamp", created}}},
+      {"spec",
+       {{"table", table}, {"interval", "daily"}, {"databaseRef", {{"secretName", secret}}}}}};
+}
+
+// Secret data is base64: these are "postgresql://partop:pw@db:5432/app" and the same on host
+// "other".
+const std::string kAppDb = "cG9zdGdyZXNxbDovL3BhcnRvcDpwd0BkYjo1NDMyL2FwcA==";
+const std::string kOtherDb = "cG9zdGdyZXNxbDovL3BhcnRvcDpwd0BvdGhlcjo1NDMyL2FwcA==";
+
+json secret(const std::string& name, const std::string& encoded_uri) {
+  return {{"metadata", {{"name", name}, {"namespace", "app"}}}, {"data", {{"uri", encoded_uri}}}};
+}
+
+struct Fixture {
+  Fixture() {
+    secrets.put(secret("app-db", kAppDb));
+    // The objects exist on the fake server too, so status patches land somewhere.
+    client.put_object(kPolicies, policy("events", "events", "2026-01-01T00:00:00Z"));
+    client.put_object(kPolicies, policy("events-again", "public.events", "2026-01-02T00:00:00Z"));
+    client.put_object(kPolicies, policy("broken", "1nvalid", "2026-01-01T00:00:00Z"));
+    client.put_object(kPolicies, policy("orphan", "orders", "2026-01-01T00:00:00Z", "missing"));
+  }
+  PartitionPolicyController controller() {
+    return PartitionPolicyController(policies,
+                                     std::make_unique<KubePolicyBackend>(client, secrets, "test"),
+                                     database, clock, metrics, {});
+  }
+  json status_of(const std::string& name) {
+    return client.request(kube::Method::kGet, kPolicies + "/" + name, std::nullopt, "")
+        .body.value("status", json());
+  }
+  std::string ready_reason(const std::string& name) {
+    for (const auto& condition : status_of(name).value("conditions", json::array()))
+      if (condition["type"] == "Ready") return condition["reason"];
+    return "";
+  }
+  int warning_events(const std::string& reason) {
+    int count = 0;
+    for (const auto& request : client.requests()) {
+      if (request.method == kube::Method::kPost &&
+          request.path.find("/events") != std::string::npos &&
+          request.body.value("reason", "") == reason && request.body.value("type", "") == "Warning")
+        ++count;
+    }
+    return count;
+  }
+
+  FakeKubeClient client;
+  MemoryStore policies;
+  MemoryStore secrets;
+  UnreachableDatabase database;
+  testing::FakeClock clock;
+  runtime::Metrics metrics;
+};
+
+}  // namespace
+
+TEST_CASE("policy controller: an invalid spec is reported and waits for an edit") {
+  Fixture f;
+  f.policies.put(policy("broken", "1nvalid", "2026-01-01T00:00:00Z"));
+  const Result result = f.controller().reconcile("app/broken");
+  CHECK(result.next == Result::Next::kDone);
+  CHECK(f.ready_reason("broken") == "InvalidSpec");
+  CHECK(f.warning_events("InvalidSpec") == 1);
+  CHECK(f.database.attempts == 0);
+}
+
+TEST_CASE("policy controller: a missing Secret is retried after 30 s without touching a database") {
+  Fixture f;
+  f.policies.put(policy("orphan", "orders", "2026-01-01T00:00:00Z", "missing"));
+  const Result result = f.controller().reconcile("app/orphan");
+  CHECK(result.next == Result::Next::kRequeueAfter);
+  CHECK(result.after == 30s);
+  CHECK(f.ready_reason("orphan") == "SecretNotFound");
+  CHECK(f.database.attempts == 0);
+}
+
+TEST_CASE("policy controller: the earliest policy keeps a table, a later one is Conflict") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
+  f.policies.put(policy("events-again", "public.events", "2026-01-02T00:00:00Z"));
+  auto controller = f.controller();
+  const Result later = controller.reconcile("app/events-again");
+  CHECK(later.next == Result::Next::kRequeueAfter);
+  CHECK(f.ready_reason("events-again") == "Conflict");
+  CHECK(f.database.attempts == 0);
+  // The same table in another database is no conflict.
+  f.secrets.put(secret("other-db", kOtherDb));
+  f.policies.put(policy("events-again", "public.events", "2026-01-02T00:00:00Z", "other-db"));
+  controller.reconcile("app/events-again");
+  CHECK(f.ready_reason("events-again") == "DatabaseUnavailable");
+}
+
+TEST_CASE("policy controller: an unreachable database is an error on the long backoff") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
+  const Result result = f.controller().reconcile("app/events");
+  CHECK(result.next == Result::Next::kError);
+  CHECK(f.ready_reason("events") == "DatabaseUnavailable");
+  CHECK(f.database.attempts == 1);
+  // The password never reaches status.
+  CHECK(f.status_of("events").dump().find(":pw@") == std::string::npos);
+}
+
+TEST_CASE("policy controller: a deleted policy clears its metrics and touches nothing") {
+  Fixture f;
+  const Result result = f.controller().reconcile("app/gone");
+  CHECK(result.next == Result::Next::kDone);
+  CHECK(f.client.count_requests(kube::Method::kPatch, "/") == 0);
+  CHECK(f.database.attempts == 0);
+}
+
+TEST_CASE("next_after: guards retry soon, failures back off, Stalled and Ready wait a resync") {
+  auto outcome = [](const std::string& reason, bool retry, bool stalled) {
+    Outcome o;
+    set_condition(o.conditions, {"Ready", "False", reason, ""});
+    set_condition(o.conditions, {"Stalled", stalled ? "True" : "False", reason, ""});
+    o.retry_with_backoff = retry;
+    return o;
+  };
+  const auto resync = std::chrono::milliseconds(600000);
+  CHECK(next_after(outcome("LockTimeout", true, false), resync).next ==
+        Result::Next::kGuardDeferred);
+  CHECK(next_after(outcome("ReplicationLagHigh", true, false), resync).next ==
+        Result::Next::kGuardDeferred);
+  CHECK(next_after(outcome("Busy", true, false), resync).next == Result::Next::kGuardDeferred);
+  CHECK(next_after(outcome("StorageQuotaExceeded", true, false), resync).next ==
+        Result::Next::kError);
+  CHECK(next_after(outcome("DatabaseUnavailable", true, false), resync).next ==
+        Result::Next::kError);
+  CHECK(next_after(outcome("ActionFailed", true, false), resync).next == Result::Next::kError);
+  CHECK(next_after(outcome("ShuttingDown", true, false), resync).next == Result::Next::kDone);
+  const Result stalled = next_after(outcome("TableNotFound", true, true), resync);
+  CHECK(stalled.next == Result::Next::kRequeueAfter);
+  CHECK(stalled.after == resync);
+  Outcome ready;
+  set_condition(ready.conditions, {"Ready", "True", "Reconciled", ""});
+  CHECK(next_after(ready, resync).next == Result::Next::kRequeueAfter);
+}
+
+}  // namespace partop::controller
