@@ -331,4 +331,16 @@ TEST_CASE("long names are shortened with a stable hash") {
   CHECK(name.substr(name.size() - 10) == "_p19700101");
 }
 
+// Pinned: partop finds its partitions by their bounds, but indexes, DEFAULT and drain steps use
+// these names; a change of the hash or the shortening would rename objects on upgrade.
+TEST_CASE("shortened names are pinned to fixed values") {
+  CHECK(partition_name(std::string(60, 't'), PartitionGrid::time(TimeUnit::kDay), 0) ==
+        "tttttttttttttttttttttttttttttttttttttttttttt_65673566_p19700101");
+  CHECK(derived_name(std::string(70, 'o'), "default") ==
+        "oooooooooooooooooooooooooooooooooooooooooooooo_702919c6_default");
+  CHECK(partition_name("an_orders_table_with_a_name_long_enough_to_need_shortening_x",
+                       PartitionGrid::time(TimeUnit::kHour), 1796140800) ==
+        "an_orders_table_with_a_name_long_enough_t_7b78ac6b_p20261201_16");
+}
+
 }  // namespace partop

@@ -1,0 +1,128 @@
+// The executor's control logic against a scripted session: guards before each step, one
+// transaction per step, what stops a run and what fails only its own step.
+#include "reconcilers/partition/executor.h"
+
+#include <doctest/doctest.h>
+
+#include "tests/support/fake_database_session.h"
+
+namespace partop {
+namespace {
+
+using testing::FakeDatabaseSession;
+
+Action step(const std::string& name, bool requires_previous = false) {
+  Action action(ActionKind::kCreatePartition, "create " + name);
+  action.statements = {"CREATE TABLE " + name + " ()", "ALTER TABLE parent ATTACH " + name};
+  action.locks = {{{"public", "parent"}, LockMode::kShareUpdateExclusive}};
+  action.requires_previous = requires_previous;
+  return action;
+}
+
+// A pg_locks row: schema, relation, mode, granted, pid, seconds open, query.
+SqlRows lock_held(const std::string& mode) {
+  return {{"public", "parent", mode, "t", "4242", "12", "SELECT report()"}};
+}
+
+}  // namespace
+
+TEST_CASE("executor: each step is one transaction, guarded first") {
+  FakeDatabaseSession session;
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b")});
+  CHECK(run.applied == std::vector<std::string>{"create a", "create b"});
+  CHECK(run.not_run.empty());
+  CHECK_FALSE(run.stopped.has_value());
+  REQUIRE(session.committed.size() == 2);
+  CHECK(session.committed[0][0] == "CREATE TABLE a ()");
+  // Before each step: the lag breaker and the lock pre-check.
+  CHECK(session.queries.size() == 4);
+  CHECK(session.queries[0].find("pg_stat_replication") != std::string::npos);
+  CHECK(session.queries[1].find("pg_locks") != std::string::npos);
+}
+
+TEST_CASE("executor: a conflicting lock holder stops the run before any DDL") {
+  FakeDatabaseSession session;
+  session.answer("pg_locks", lock_held("AccessExclusiveLock"));
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b")});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "LockTimeout");
+  CHECK(run.stopped->message.find("pid 4242 holds") != std::string::npos);
+  CHECK(session.committed.empty());
+  CHECK(run.not_run == std::vector<std::string>{"create a", "create b"});
+}
+
+TEST_CASE("executor: a lock that does not conflict is no reason to wait") {
+  FakeDatabaseSession session;
+  session.answer("pg_locks", lock_held("AccessShareLock"));
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a")});
+  CHECK_FALSE(run.stopped.has_value());
+  CHECK(run.applied.size() == 1);
+}
+
+TEST_CASE("executor: replication lag over the limit holds DDL back") {
+  FakeDatabaseSession session;
+  session.answer("pg_stat_replication", {{"standby1", "9.5", "1024"}});
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a")});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "ReplicationLagHigh");
+  CHECK(session.committed.empty());
+}
+
+TEST_CASE("executor: a lock timeout during a step stops the run; the step is left for later") {
+  FakeDatabaseSession session;
+  session.fail("ATTACH b", "55P03");
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b"), step("c")});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "LockTimeout");
+  CHECK(run.applied == std::vector<std::string>{"create a"});
+  CHECK(run.not_run == std::vector<std::string>{"create b", "create c"});
+}
+
+TEST_CASE("executor: a statement timeout and a lost connection stop the run too") {
+  for (const auto& [sqlstate, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"57014", "StatementTimeout"}, {"08006", "DatabaseUnavailable"}}) {
+    FakeDatabaseSession session;
+    session.fail("CREATE TABLE a", sqlstate);
+    const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b")});
+    REQUIRE(run.stopped.has_value());
+    CHECK(run.stopped->reason == reason);
+    CHECK(session.committed.empty());
+  }
+}
+
+TEST_CASE("executor: an ordinary SQL error fails its own step and the step that needs it") {
+  FakeDatabaseSession session;
+  session.fail("CREATE TABLE a", "42P07");  // duplicate_table
+  const Execution run =
+      Executor(session, GuardSpec{}).execute({step("a"), step("a-index", true), step("b")});
+  CHECK_FALSE(run.stopped.has_value());
+  REQUIRE(run.failures.size() == 1);
+  CHECK(run.failures[0].find("create a: injected failure") == 0);
+  CHECK(run.not_run == std::vector<std::string>{"create a-index"});
+  CHECK(run.applied == std::vector<std::string>{"create b"});
+}
+
+TEST_CASE("executor: a stop request ends the run at the next step boundary") {
+  FakeDatabaseSession session;
+  int asked = 0;
+  const Execution run = Executor(session, GuardSpec{}, [&] {
+                          return ++asked > 1;
+                        }).execute({step("a"), step("b"), step("c")});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "ShuttingDown");
+  CHECK(run.applied == std::vector<std::string>{"create a"});
+  CHECK(run.not_run == std::vector<std::string>{"create b", "create c"});
+}
+
+TEST_CASE("executor: drained rows are counted from the statement that moves them") {
+  FakeDatabaseSession session;
+  session.affect(250);
+  Action drain(ActionKind::kDrainDefault, "drain 2026-01-01");
+  drain.statements = {"CREATE TABLE p ()", "WITH moved AS (DELETE ...) INSERT ...", "ATTACH p"};
+  drain.moved_rows_statement = 1;
+  const Execution run = Executor(session, GuardSpec{}).execute({drain});
+  CHECK(run.rows_drained == 250);
+  CHECK(run.applied_kinds == std::vector<ActionKind>{ActionKind::kDrainDefault});
+}
+
+}  // namespace partop
