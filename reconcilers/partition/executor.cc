@@ -1,7 +1,7 @@
 #include "reconcilers/partition/executor.h"
 
+#include "reconcilers/document/duration.h"
 #include "reconcilers/partition/crash_point.h"
-#include "reconcilers/partition/duration.h"
 #include "reconcilers/partition/guards.h"
 
 namespace partop {

@@ -1,7 +1,5 @@
 #include "reconcilers/partition/policy_parser.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -11,155 +9,13 @@
 #include <set>
 #include <sstream>
 
-#include "reconcilers/partition/duration.h"
+#include "reconcilers/document/duration.h"
+#include "reconcilers/document/envelope.h"
 
 namespace partop {
 namespace {
 
 using nlohmann::json;
-
-std::string type_name(const json& value) {
-  if (value.is_null()) return "null";
-  if (value.is_boolean()) return "boolean";
-  if (value.is_number_integer() || value.is_number_unsigned()) return "integer";
-  if (value.is_number()) return "number";
-  if (value.is_string()) return "string";
-  if (value.is_array()) return "list";
-  return "object";
-}
-
-// JSON text of a value from the document; invalid UTF-8 (YAML allows any bytes) is replaced,
-// never thrown about.
-std::string dump_text(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string quote_value(const json& value) {
-  std::string text = value.is_string() ? value.get<std::string>() : dump_text(value);
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return dump_text(json(text));
-}
-
-// Reads the fields of one JSON object, recording type errors and, on finish(), unknown fields.
-class ObjectReader {
- public:
-  ObjectReader(const json& object, std::string path, std::vector<FieldError>& errors)
-      : object_(object), path_(std::move(path)), errors_(errors) {}
-
-  std::string field_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
-  const json* get(std::string_view key) {
-    seen_.insert(std::string(key));
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  void error(std::string_view key, std::string message) {
-    errors_.push_back({field_path(key), std::move(message)});
-  }
-
-  void require(std::string_view key) {
-    if (get(key) == nullptr) error(key, "is required");
-  }
-
-  std::optional<std::string> string(std::string_view key) {
-    const json* value = get(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) {
-      error(key, "must be a string, got " + type_name(*value));
-      return std::nullopt;
-    }
-    return value->get<std::string>();
-  }
-
-  std::optional<bool> boolean(std::string_view key) {
-    const json* value = get(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_boolean()) {
-      error(key, "must be true or false, got " + quote_value(*value));
-      return std::nullopt;
-    }
-    return value->get<bool>();
-  }
-
-  std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max) {
-    const json* value = get(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_number_integer() && !value->is_number_unsigned()) {
-      error(key, "must be an integer, got " + type_name(*value));
-      return std::nullopt;
-    }
-    if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(max)) {
-      error(key, "must be at most " + std::to_string(max) + ", got " + dump_text(*value));
-      return std::nullopt;
-    }
-    const int64_t n = value->get<int64_t>();
-    if (n < min || n > max) {
-      error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                     ", got " + std::to_string(n));
-      return std::nullopt;
-    }
-    return n;
-  }
-
-  std::optional<std::chrono::milliseconds> duration(std::string_view key) {
-    const auto text = string(key);
-    if (!text) return std::nullopt;
-    auto parsed = parse_duration(*text);
-    if (!parsed || *parsed <= std::chrono::milliseconds{0}) {
-      error(key,
-            "must be a positive duration such as 300ms, 2s, 5m or 1h, got " + quote_value(*text));
-      return std::nullopt;
-    }
-    return parsed;
-  }
-
-  const json* object(std::string_view key) {
-    const json* value = get(key);
-    if (value != nullptr && !value->is_object()) {
-      error(key, "must be an object, got " + type_name(*value));
-      return nullptr;
-    }
-    return value;
-  }
-
-  const json* list(std::string_view key) {
-    const json* value = get(key);
-    if (value != nullptr && !value->is_array()) {
-      error(key, "must be a list, got " + type_name(*value));
-      return nullptr;
-    }
-    return value;
-  }
-
-  std::optional<std::string> identifier(std::string_view key) {
-    auto text = string(key);
-    if (text && !is_valid_identifier(*text)) {
-      error(key,
-            "must be a SQL identifier (letters, digits, _ or $, starting with a letter or _, "
-            "at most 63 bytes), got " +
-                quote_value(*text));
-      return std::nullopt;
-    }
-    return text;
-  }
-
-  // Reports every field that no reader asked for.
-  void finish() {
-    for (const auto& [key, value] : object_.items()) {
-      if (!seen_.count(key)) error(key, "is not a known field");
-    }
-  }
-
- private:
-  const json& object_;
-  std::string path_;
-  std::vector<FieldError>& errors_;
-  std::set<std::string, std::less<>> seen_;
-};
 
 bool is_system_schema(std::string_view schema) {
   return schema == "information_schema" || schema.substr(0, 3) == "pg_";
@@ -482,48 +338,7 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
   return spec;
 }
 
-json yaml_node_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_node_to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& item : node)
-        out[item.first.as<std::string>()] = yaml_node_to_json(item.second);
-      return out;
-    }
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  const std::string& text = node.Scalar();
-  if (node.Tag() != "?") return text;  // quoted or explicitly tagged: a string
-  static const std::regex kInteger(R"(^[-+]?[0-9]{1,18}$)");
-  static const std::regex kFloat(R"(^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$)");
-  if (std::regex_match(text, kInteger)) return std::stoll(text);
-  if (std::regex_match(text, kFloat)) {
-    // Out of double's range (1e999): keep the text; a field that wants a number says so.
-    errno = 0;
-    const double value = std::strtod(text.c_str(), nullptr);
-    if (errno != ERANGE) return value;
-  }
-  if (text == "true" || text == "True" || text == "TRUE") return true;
-  if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
-  return text;
-}
-
 }  // namespace
-
-bool is_valid_identifier(std::string_view text) {
-  static const std::regex kIdentifier(R"(^[A-Za-z_][A-Za-z0-9_$]{0,62}$)");
-  return std::regex_match(text.begin(), text.end(), kIdentifier);
-}
 
 std::string ParsedPolicy::error_summary() const {
   std::string out;
@@ -540,41 +355,10 @@ ParsedPolicy parse_policy(const json& object) {
   }
   ObjectReader reader(object, "", result.errors);
   Policy policy;
-  const auto api_version = reader.string("apiVersion");
-  if (api_version != std::optional<std::string>(kApiVersion)) {
-    reader.error("apiVersion",
-                 "must be " + std::string(kApiVersion) + ", got " +
-                     (api_version ? quote_value(*api_version) : std::string("nothing")));
-  }
-  const auto kind = reader.string("kind");
-  if (kind != std::optional<std::string>(kKind)) {
-    reader.error("kind", "must be " + std::string(kKind) + ", got " +
-                             (kind ? quote_value(*kind) : std::string("nothing")));
-  }
-  if (const json* metadata = reader.object("metadata")) {
-    // metadata is Kubernetes' own: partop reads what it needs and tolerates the rest.
-    static const std::regex kDnsName(R"(^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$)");
-    const auto name = metadata->find("name");
-    if (name == metadata->end() || !name->is_string() ||
-        !std::regex_match(name->get<std::string>(), kDnsName)) {
-      result.errors.push_back(
-          {"metadata.name",
-           "must be a lowercase Kubernetes object name, got " +
-               (name == metadata->end() ? std::string("nothing") : quote_value(*name))});
-    } else {
-      policy.name = name->get<std::string>();
-    }
-    if (auto ns = metadata->find("namespace"); ns != metadata->end() && ns->is_string()) {
-      policy.namespace_name = ns->get<std::string>();
-    }
-    if (auto generation = metadata->find("generation");
-        generation != metadata->end() && generation->is_number_integer()) {
-      policy.generation = generation->get<int64_t>();
-    }
-  } else {
-    reader.error("metadata", "is required (with a name)");
-  }
-  reader.get("status");  // written by the operator, ignored on input
+  const Envelope envelope = read_envelope(reader, kKind, result.errors);
+  policy.name = envelope.name;
+  policy.namespace_name = envelope.namespace_name;
+  policy.generation = envelope.generation;
   result.name = policy.name;
   if (const json* spec = reader.object("spec")) {
     policy.spec = read_spec(*spec, result.errors);
@@ -584,118 +368,6 @@ ParsedPolicy parse_policy(const json& object) {
   reader.finish();
   if (result.errors.empty()) result.policy = std::move(policy);
   return result;
-}
-
-json yaml_to_json(std::string_view yaml_text) {
-  return yaml_node_to_json(YAML::Load(std::string(yaml_text)));
-}
-
-struct YamlDocument {
-  std::string_view text;
-  int first_line = 1;
-};
-
-// Splits a YAML stream at "---" lines. A line starting with "---" at column 0 can only be a
-// document marker: block scalar content at the top level must be indented.
-std::vector<YamlDocument> split_documents(std::string_view text) {
-  std::vector<YamlDocument> documents;
-  size_t start = 0;
-  int line = 1;
-  int start_line = 1;
-  for (size_t position = 0; position <= text.size();) {
-    const size_t end = std::min(text.find('\n', position), text.size());
-    const std::string_view current = text.substr(position, end - position);
-    const bool marker =
-        current.substr(0, 3) == "---" &&
-        (current.size() == 3 || current[3] == ' ' || current[3] == '\t' || current[3] == '\r');
-    if (marker && position > start) {
-      documents.push_back({text.substr(start, position - start), start_line});
-      start = position;
-      start_line = line;
-    }
-    position = end + 1;
-    ++line;
-  }
-  if (start < text.size()) documents.push_back({text.substr(start), start_line});
-  return documents;
-}
-
-// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8 (overlong
-// forms, surrogates and code points above U+10FFFF included).
-size_t utf8_sequence_length(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  uint32_t code = 0;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    code = lead & 0x1f;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    code = lead & 0x0f;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    code = (code << 6) | (byte(i + k) & 0x3f);
-  }
-  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
-}
-
-// YAML text must be UTF-8 without C0 control characters other than tab, LF and CR (nor DEL).
-// yaml-cpp 0.7 can loop forever on either (found by fuzzing), so such text is refused before it
-// sees it.
-std::optional<FieldError> unacceptable_text(std::string_view text) {
-  int line = 1;
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') ++line;
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", c);
-      return FieldError{"(yaml)", "line " + std::to_string(line) + ": control character " + hex +
-                                      " is not allowed in YAML"};
-    }
-    const size_t length = utf8_sequence_length(text, i);
-    if (length == 0) {
-      return FieldError{"(yaml)", "line " + std::to_string(line) + ": the text is not valid UTF-8"};
-    }
-    i += length;
-  }
-  return std::nullopt;
-}
-
-YamlDocuments read_yaml_documents(std::string_view yaml_text) {
-  YamlDocuments out;
-  if (auto error = unacceptable_text(yaml_text)) {
-    out.error = *error;
-    return out;
-  }
-  // One YAML::Load per document: yaml-cpp 0.7's LoadAll can loop forever on malformed flow
-  // collections (found by fuzzing), while Load stops after one document.
-  const std::vector<YamlDocument> documents = split_documents(yaml_text);
-  for (size_t i = 0; i < documents.size(); ++i) {
-    json document;
-    try {
-      document = yaml_node_to_json(YAML::Load(std::string(documents[i].text)));
-    } catch (const YAML::Exception& e) {  // syntax errors, and keys that are not scalars
-      out.documents.clear();
-      out.error = FieldError{
-          "(yaml)", "line " + std::to_string(documents[i].first_line + e.mark.line) + ": " + e.msg};
-      return out;
-    }
-    if (document.is_null()) continue;  // empty document between separators
-    out.documents.push_back({i + 1, std::move(document)});
-  }
-  return out;
 }
 
 std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text) {

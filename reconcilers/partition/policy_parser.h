@@ -14,18 +14,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcilers/document/envelope.h"
+#include "reconcilers/document/field_reader.h"
+#include "reconcilers/document/yaml_documents.h"
 #include "reconcilers/partition/policy.h"
 
 namespace partop {
 
-inline constexpr std::string_view kApiVersion = "partop.dev/v1alpha1";
 inline constexpr std::string_view kKind = "PartitionPolicy";
-
-struct FieldError {
-  std::string field;
-  std::string message;
-  std::string to_string() const { return field + ": " + message; }
-};
 
 struct ParsedPolicy {
   std::string name;  // metadata.name when readable, else "document <n>"
@@ -39,29 +35,10 @@ struct ParsedPolicy {
 // Validates one PartitionPolicy object.
 ParsedPolicy parse_policy(const nlohmann::json& object);
 
-// The non-empty documents of a YAML stream as JSON, each with its 1-based position in the
-// stream; or the first syntax error (field "(yaml)", message with the line), and no documents.
-struct YamlDocuments {
-  struct Document {
-    size_t number;
-    nlohmann::json value;
-  };
-  std::vector<Document> documents;
-  std::optional<FieldError> error;
-};
-YamlDocuments read_yaml_documents(std::string_view yaml_text);
-
 // Parses every document of a YAML stream. A syntax error yields a single entry with the error.
 std::vector<ParsedPolicy> parse_policy_yaml(std::string_view yaml_text);
 
 // Reads a YAML file; an unreadable file yields a single entry naming the file.
 std::vector<ParsedPolicy> parse_policy_file(const std::string& path);
-
-// True when `text` is an identifier partop accepts: [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes.
-bool is_valid_identifier(std::string_view text);
-
-// Converts a YAML document to JSON: plain scalars become numbers, booleans or null where they
-// read as such; quoted scalars stay strings.
-nlohmann::json yaml_to_json(std::string_view yaml_text);
 
 }  // namespace partop

@@ -11,9 +11,10 @@ mkdir -p "$build"
 binary="$build/policy_fuzz"
 sources=(
   "$here/policy_fuzz.cc"
-  "$root"/reconcilers/partition/{action,duration,key_space,lock_mode,planner,policy_parser,sql_text}.cc
+  "$root"/reconcilers/partition/{action,key_space,lock_mode,planner,policy_parser,sql_text}.cc
+  "$root"/reconcilers/document/{duration,envelope,field_reader,yaml_documents}.cc
 )
-if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/reconcilers/partition" -newer "$binary" -print -quit)" ]; then
+if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/reconcilers/partition" "$root/reconcilers/document" -newer "$binary" -print -quit)" ]; then
   command -v clang++ >/dev/null || { echo "run.sh: clang++ not found (apt-get install clang)" >&2; exit 1; }
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$root" "${sources[@]}" -lyaml-cpp -o "$binary"

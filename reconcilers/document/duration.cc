@@ -1,4 +1,4 @@
-#include "reconcilers/partition/duration.h"
+#include "reconcilers/document/duration.h"
 
 #include <cctype>
 #include <cstdint>

@@ -1,0 +1,29 @@
+// The envelope every partop document shares, whatever its kind: apiVersion, kind and the parts
+// of metadata partop uses (metadata is Kubernetes' own: the rest is tolerated), with status
+// ignored on input. Each kind reads only its spec.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reconcilers/document/field_reader.h"
+
+namespace partop {
+
+inline constexpr std::string_view kApiVersion = "partop.dev/v1alpha1";
+
+struct Envelope {
+  std::string name;            // empty when metadata.name is missing or invalid (an error)
+  std::string namespace_name;  // empty outside Kubernetes
+  int64_t generation = 0;
+};
+
+// Reads apiVersion (must be kApiVersion), kind (must be `kind`), metadata (name required: a
+// lowercase Kubernetes object name; namespace and generation when present) and status (ignored)
+// through `reader`, the reader of the whole document; problems go to `errors`.
+Envelope read_envelope(ObjectReader& reader, std::string_view kind,
+                       std::vector<FieldError>& errors);
+
+}  // namespace partop
