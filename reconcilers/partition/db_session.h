@@ -74,6 +74,9 @@ class DatabaseConnector {
                                                    std::chrono::milliseconds read_lock_timeout) = 0;
 };
 
+// A duration as a SQL literal for lock_timeout / statement_timeout: '2000ms'.
+std::string milliseconds_literal(std::chrono::milliseconds value);
+
 // Removes the password from a libpq URI or key=value DSN, for messages and logs.
 std::string redact_dsn(const std::string& dsn);
 
