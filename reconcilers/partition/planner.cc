@@ -1,34 +1,18 @@
 #include "reconcilers/partition/planner.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <set>
 
-#include "reconcilers/partition/sql_text.h"
+#include "reconcilers/partition/ddl.h"
+#include "reconcilers/partition/plan_checks.h"
 
 namespace partop {
 namespace {
 
-constexpr size_t kMaxIdentifierBytes = 63;
 // Upper bound on grid cells examined in one plan, so a runaway span (width 1 over a billion
 // keys) cannot stall the planner; the rest is planned on the next reconcile.
 constexpr int64_t kMaxCellsPerPlan = 100'000;
-constexpr std::string_view kPartitionMapChannel = "partop_partition_map";
-// What LIKE copies into a new partition. Identity is left out: a partition must not own a second
-// sequence; inserts through the parent use the parent's.
-constexpr std::string_view kLikeOptions =
-    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE "
-    "INCLUDING COMMENTS INCLUDING STATISTICS INCLUDING GENERATED";
-
-uint64_t fnv1a(std::string_view text) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
 
 KeyValue to_epoch(TimePoint now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -39,16 +23,19 @@ class PlanBuilder {
  public:
   PlanBuilder(const PolicySpec& spec, const ObservedTable& table, const ObservedServer& server,
               TimePoint now)
-      : spec_(spec), table_(table), server_(server), now_(to_epoch(now)) {}
+      : spec_(spec), table_(table), server_(server), now_(to_epoch(now)), ddl_(table) {}
 
   Plan build() {
-    if (!check_table() || !check_spec_against_table()) return std::move(plan_);
+    if (!check_table(table_, plan_.findings) ||
+        !check_spec_against_table(spec_, table_, plan_.findings)) {
+      return std::move(plan_);
+    }
     plan_.key_type = table_.key_type;
     grid_ = spec_.interval.unit ? PartitionGrid::time(*spec_.interval.unit)
                                 : PartitionGrid::integer(spec_.interval.width);
     anchor_ = grid_->floor(is_time_key(*table_.key_type) ? now_ : table_.max_key.value_or(0));
-    retention_cutoff_ = compute_retention_cutoff();
-    compute_figures();
+    retention_cutoff_ = retention_cutoff(spec_, table_, now_);
+    plan_.figures = layout_figures(table_, anchor_);
     // Parent indexes come first so that every partition created below copies them (LIKE ...
     // INCLUDING INDEXES) and ATTACH links the copies: new partitions need no index builds.
     plan_parent_indexes();
@@ -64,106 +51,6 @@ class PlanBuilder {
     plan_.findings.push_back({severity, std::move(reason), std::move(message)});
   }
 
-  bool check_table() {
-    const std::string name = table_.name.display();
-    if (!table_.exists) {
-      finding(Finding::Severity::kBlocking, "TableNotFound", "table " + name + " does not exist");
-      return false;
-    }
-    if (table_.relkind != 'p') {
-      finding(Finding::Severity::kBlocking, "TableNotPartitioned",
-              name + " is not a partitioned table (relkind '" + std::string(1, table_.relkind) +
-                  "'); declare it PARTITION BY RANGE on one column");
-      return false;
-    }
-    if (table_.strategy != "range") {
-      finding(
-          Finding::Severity::kBlocking, "UnsupportedPartitionKey",
-          name + " is partitioned by " + table_.strategy + "; partop manages RANGE partitioning");
-      return false;
-    }
-    if (table_.key_column_count != 1 || table_.key_column.empty()) {
-      finding(Finding::Severity::kBlocking, "UnsupportedPartitionKey",
-              name + " has a partition key of " + std::to_string(table_.key_column_count) +
-                  " column(s)" + (table_.key_column.empty() ? " or an expression" : "") +
-                  "; partop needs exactly one plain column");
-      return false;
-    }
-    if (!table_.key_type) {
-      finding(Finding::Severity::kBlocking, "UnsupportedPartitionKey",
-              name + " is partitioned on " + table_.key_column + " of type " +
-                  table_.key_type_name +
-                  "; supported key types are timestamptz, timestamp, date, integer and bigint");
-      return false;
-    }
-    return true;
-  }
-
-  void invalid_spec(const std::string& field, const std::string& message) {
-    finding(Finding::Severity::kBlocking, "InvalidSpec", field + ": " + message);
-  }
-
-  bool check_spec_against_table() {
-    const size_t before = plan_.findings.size();
-    const bool time_key = is_time_key(*table_.key_type);
-    const std::string key_desc = "key column " + table_.key_column + " is " +
-                                 std::string(key_type_sql_name(*table_.key_type));
-    if (time_key && !spec_.interval.unit) {
-      invalid_spec("spec.interval",
-                   "\"" + spec_.interval.text + "\" is an integer width but the " + key_desc +
-                       "; use hourly, daily, weekly, monthly, quarterly or yearly");
-    }
-    if (!time_key && spec_.interval.unit) {
-      invalid_spec("spec.interval", "\"" + spec_.interval.text +
-                                        "\" is a calendar interval but the " + key_desc +
-                                        "; use a positive integer width");
-    }
-    if (*table_.key_type == KeyType::kDate && spec_.interval.unit == TimeUnit::kHour) {
-      invalid_spec("spec.interval", "hourly partitions need a timestamp key but the " + key_desc);
-    }
-    const std::set<std::string> columns(table_.columns.begin(), table_.columns.end());
-    for (size_t i = 0; i < spec_.indexes.size(); ++i) {
-      const IndexSpec& index = spec_.indexes[i];
-      const std::string field = "spec.indexes[" + std::to_string(i) + "]";
-      for (const auto* list : {&index.columns, &index.include}) {
-        for (const std::string& column : *list) {
-          if (!columns.count(column)) {
-            invalid_spec(field, "column " + column + " does not exist in " + table_.name.display());
-          }
-        }
-      }
-      if (index.unique && std::find(index.columns.begin(), index.columns.end(),
-                                    table_.key_column) == index.columns.end()) {
-        invalid_spec(field + ".unique",
-                     "a unique index on a partitioned table must contain the "
-                     "partition key column " +
-                         table_.key_column + " (PostgreSQL cannot enforce it otherwise)");
-      }
-    }
-    return plan_.findings.size() == before;
-  }
-
-  std::optional<KeyValue> compute_retention_cutoff() const {
-    if (!spec_.retention) return std::nullopt;
-    const RetentionSpec& keep = *spec_.retention;
-    switch (keep.unit) {
-      case RetentionSpec::Unit::kHours:
-        return now_ - keep.amount * 3600;
-      case RetentionSpec::Unit::kDays:
-        return now_ - keep.amount * 86400;
-      case RetentionSpec::Unit::kWeeks:
-        return now_ - keep.amount * 7 * 86400;
-      case RetentionSpec::Unit::kMonths:
-        return shift_months(now_, -keep.amount);
-      case RetentionSpec::Unit::kYears:
-        return shift_months(now_, -12 * keep.amount);
-      case RetentionSpec::Unit::kKeys:
-        if (!table_.max_key) return std::nullopt;
-        return *table_.max_key - keep.amount;
-    }
-    return std::nullopt;
-  }
-
   bool expired(KeyValue upper) const {
     return retention_cutoff_ && upper != kUnboundedAbove && upper <= *retention_cutoff_;
   }
@@ -172,8 +59,6 @@ class PlanBuilder {
   std::string range(KeyValue lower, KeyValue upper) const {
     return "[" + display(lower) + ", " + display(upper) + ")";
   }
-  std::string literal(KeyValue value) const { return key_literal(*table_.key_type, value); }
-  QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
 
   bool in_maintenance_window() const {
     const auto& window = spec_.schedule.maintenance_window;
@@ -193,55 +78,6 @@ class PlanBuilder {
                static_cast<long double>(storage->capacity_bytes) * storage->threshold_percent;
   }
 
-  std::vector<const ObservedPartition*> ranged_partitions() const {
-    std::vector<const ObservedPartition*> out;
-    for (const auto& partition : table_.partitions) {
-      if (!partition.is_default) out.push_back(&partition);
-    }
-    return out;
-  }
-
-  void compute_figures() {
-    LayoutFigures& figures = plan_.figures;
-    figures.default_rows = table_.default_rows;
-    for (const ObservedPartition* partition : ranged_partitions()) {
-      ++figures.partition_count;
-      if (!figures.oldest_lower || partition->lower < *figures.oldest_lower)
-        figures.oldest_lower = partition->lower;
-      if (!figures.newest_upper || partition->upper > *figures.newest_upper)
-        figures.newest_upper = partition->upper;
-    }
-    figures.buffered_until = covered_run_end(anchor_);
-    for (const auto& index : table_.partition_indexes) {
-      if (!index.valid) ++figures.invalid_indexes;
-    }
-  }
-
-  // End of the unbroken run of partitions that starts with the one containing `value`.
-  std::optional<KeyValue> covered_run_end(KeyValue value) const {
-    std::optional<KeyValue> end;
-    for (const ObservedPartition* partition : ranged_partitions()) {  // sorted by lower bound
-      const KeyValue probe = end.value_or(value);
-      if (partition->lower <= probe && probe < partition->upper) end = partition->upper;
-    }
-    return end;
-  }
-
-  enum class Coverage { kCovered, kFree, kConflict };
-  struct CellCoverage {
-    Coverage coverage;
-    const ObservedPartition* conflicting = nullptr;
-  };
-
-  CellCoverage coverage(KeyValue lower, KeyValue upper) const {
-    for (const ObservedPartition* partition : ranged_partitions()) {
-      if (partition->upper <= lower || partition->lower >= upper) continue;
-      if (partition->lower <= lower && upper <= partition->upper) return {Coverage::kCovered};
-      return {Coverage::kConflict, partition};
-    }
-    return {Coverage::kFree};
-  }
-
   void plan_default_partition() {
     const ObservedPartition* existing = table_.default_partition();
     if (existing != nullptr) {
@@ -249,33 +85,12 @@ class PlanBuilder {
       return;
     }
     if (!spec_.default_enabled) return;
-    default_name_ = sibling(derived_name(table_.name.name, "default"));
+    default_name_ = ddl_.sibling(derived_name(table_.name.name, "default"));
     Action action{ActionKind::kCreateDefault,
                   "create DEFAULT partition " + default_name_->display()};
-    action.statements = {"CREATE TABLE " + sql::qualified(*default_name_) + " (LIKE " +
-                             sql::qualified(table_.name) + " " + std::string(kLikeOptions) + ")",
-                         "ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " +
-                             sql::qualified(*default_name_) + " DEFAULT",
-                         notify_statement()};
+    action.statements = ddl_.create_default(*default_name_);
     action.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
     plan_.actions.push_back(std::move(action));
-  }
-
-  std::string notify_statement() const {
-    return "SELECT pg_notify(" + sql::literal(kPartitionMapChannel) + ", " +
-           sql::literal(table_.name.display()) + ")";
-  }
-
-  std::string columns_sql(const std::vector<std::string>& columns) const {
-    std::string out;
-    for (const auto& column : columns) out += (out.empty() ? "" : ", ") + sql::identifier(column);
-    return out;
-  }
-
-  std::string index_definition(const IndexSpec& index) const {
-    std::string out = " USING " + index.method + " (" + columns_sql(index.columns) + ")";
-    if (!index.include.empty()) out += " INCLUDE (" + columns_sql(index.include) + ")";
-    return out;
   }
 
   const ObservedParentIndex* parent_index(const std::string& name) const {
@@ -296,9 +111,7 @@ class PlanBuilder {
       if (observed == nullptr) {
         Action action{ActionKind::kCreateParentIndex, "create index " + index.name + " on " +
                                                           table_.name.display() + " (ONLY parent)"};
-        action.statements = {std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " +
-                             sql::identifier(index.name) + " ON ONLY " +
-                             sql::qualified(table_.name) + index_definition(index)};
+        action.statements = {ddl_.create_parent_index(index)};
         action.locks = {{table_.name, LockMode::kShare}};
         plan_.actions.push_back(std::move(action));
         continue;
@@ -312,44 +125,17 @@ class PlanBuilder {
     }
   }
 
-  std::string bound_check(KeyValue lower, KeyValue upper) const {
-    const std::string key = sql::identifier(table_.key_column);
-    return "CHECK (" + key + " IS NOT NULL AND " + key + " >= " + literal(lower) + " AND " + key +
-           " < " + literal(upper) + ")";
-  }
-
-  // Statements that create partition `name` for [lower, upper) as a standalone table, optionally
-  // fill it from DEFAULT, and attach it. The CHECK constraint lets ATTACH skip scanning the new
-  // table; it is dropped once the partition constraint holds.
+  // A new partition for [lower, upper), filled from DEFAULT for a drain.
   Action partition_action(ActionKind kind, const QualifiedName& name, KeyValue lower,
-                          KeyValue upper) {
+                          KeyValue upper) const {
     Action action{kind, ""};
-    const std::string table = sql::qualified(name);
-    const std::string check_name = sql::identifier(derived_name(name.name, "bound"));
-    action.statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) +
-                                " " + std::string(kLikeOptions) + ")");
-    action.statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
-                                bound_check(lower, upper));
+    TableDdl::NewPartition ddl = ddl_.create_partition(
+        name, lower, upper,
+        kind == ActionKind::kDrainDefault ? default_name_ : std::optional<QualifiedName>());
+    action.statements = std::move(ddl.statements);
+    action.moved_rows_statement = ddl.moved_rows_statement;
     action.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
-    if (kind == ActionKind::kDrainDefault) {
-      const std::string default_table = sql::qualified(*default_name_);
-      const std::string key = sql::identifier(table_.key_column);
-      const std::string columns = columns_sql(table_.columns);
-      // EXCLUSIVE keeps new rows out of DEFAULT while the move runs but lets readers through;
-      // ATTACH then takes ACCESS EXCLUSIVE on DEFAULT briefly to verify it.
-      action.statements.push_back("LOCK TABLE ONLY " + default_table + " IN EXCLUSIVE MODE");
-      action.moved_rows_statement = action.statements.size();
-      action.statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " +
-                                  key + " >= " + literal(lower) + " AND " + key + " < " +
-                                  literal(upper) + " RETURNING " + columns + ") INSERT INTO " +
-                                  table + " (" + columns + ") SELECT " + columns + " FROM moved");
-    }
     if (default_name_) action.locks.push_back({*default_name_, LockMode::kAccessExclusive});
-    action.statements.push_back("ALTER TABLE " + sql::qualified(table_.name) +
-                                " ATTACH PARTITION " + table + " FOR VALUES FROM (" +
-                                literal(lower) + ") TO (" + literal(upper) + ")");
-    action.statements.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + check_name);
-    action.statements.push_back(notify_statement());
     action.creates = ExpectedPartition{name, lower, upper};
     return action;
   }
@@ -370,7 +156,7 @@ class PlanBuilder {
     const KeyValue forward_end = grid_->advance(anchor_, spec_.premake + 1);
     KeyValue lowest = anchor_;
     KeyValue highest = forward_end;
-    for (const ObservedPartition* partition : ranged_partitions()) {
+    for (const ObservedPartition* partition : ranged_partitions(table_)) {
       // Gaps are filled from the oldest partition that retention keeps, not from expired ones.
       if (partition->lower != kUnboundedBelow && !expired(partition->upper)) {
         lowest = std::min(lowest, grid_->floor(partition->lower));
@@ -409,11 +195,11 @@ class PlanBuilder {
         break;
       }
       const KeyValue upper = grid_->next(lower);
-      const CellCoverage cell = coverage(lower, upper);
-      if (cell.coverage == Coverage::kCovered) continue;
+      const CellCoverage cell = cell_coverage(table_, lower, upper);
+      if (cell.kind == CellCoverage::Kind::kCovered) continue;
       const auto bucket = buckets.find(lower);
       const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
-      if (cell.coverage == Coverage::kConflict) {
+      if (cell.kind == CellCoverage::Kind::kConflict) {
         if (reported_conflicts.insert(cell.conflicting->name.display()).second) {
           finding(Finding::Severity::kWarning, "PartitionConflict",
                   "partition " + cell.conflicting->name.display() + " " +
@@ -423,7 +209,7 @@ class PlanBuilder {
         }
         continue;
       }
-      const QualifiedName name = sibling(partition_name(table_.name.name, *grid_, lower));
+      const QualifiedName name = ddl_.sibling(partition_name(table_.name.name, *grid_, lower));
       Action action = [&] {
         if (rows > 0) {
           Action drain = partition_action(ActionKind::kDrainDefault, name, lower, upper);
@@ -463,8 +249,7 @@ class PlanBuilder {
   Action attach_action(const std::string& parent_index, const QualifiedName& child,
                        const std::string& summary) const {
     Action attach{ActionKind::kAttachPartitionIndex, summary};
-    attach.statements = {"ALTER INDEX " + sql::qualified(sibling(parent_index)) +
-                         " ATTACH PARTITION " + sql::qualified(child)};
+    attach.statements = {ddl_.attach_index(parent_index, child)};
     attach.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
     // Attaching an index whose build just failed would attach an invalid index.
     attach.requires_previous = true;
@@ -475,7 +260,7 @@ class PlanBuilder {
                         const std::string& summary) const {
     Action action{ActionKind::kRebuildIndex, summary};
     action.transactional = false;
-    action.statements = {"REINDEX INDEX CONCURRENTLY " + sql::qualified(index)};
+    action.statements = {TableDdl::reindex(index)};
     action.locks = {{table, LockMode::kShareUpdateExclusive}};
     return action;
   }
@@ -519,16 +304,14 @@ class PlanBuilder {
             continue;
           }
         }
-        const QualifiedName child = sibling(derived_name(partition.name, index.name));
+        const QualifiedName child = ddl_.sibling(derived_name(partition.name, index.name));
         const auto leftover = by_name.find(child.name);
         if (leftover == by_name.end()) {
           Action action{
               ActionKind::kBuildPartitionIndex,
               "build index " + child.display() + " on " + partition.display() + " concurrently"};
           action.transactional = false;
-          action.statements = {std::string("CREATE ") + (index.unique ? "UNIQUE " : "") +
-                               "INDEX CONCURRENTLY " + sql::identifier(child.name) + " ON " +
-                               sql::qualified(partition) + index_definition(index)};
+          action.statements = {ddl_.build_partition_index(child, partition, index)};
           action.locks = {{partition, LockMode::kShareUpdateExclusive}};
           plan_.actions.push_back(std::move(action));
         } else if (!leftover->second->valid) {
@@ -575,7 +358,7 @@ class PlanBuilder {
     if (!retention_cutoff_) return;
     const bool window_open = in_maintenance_window();
     int deferred = 0;
-    for (const ObservedPartition* partition : ranged_partitions()) {
+    for (const ObservedPartition* partition : ranged_partitions(table_)) {
       if (!expired(partition->upper)) continue;
       if (!window_open) {
         ++deferred;
@@ -586,10 +369,7 @@ class PlanBuilder {
                     std::string(drop ? "drop" : "detach") + " expired partition " +
                         partition->name.display() + " " +
                         range(partition->lower, partition->upper)};
-      action.statements = {drop ? "DROP TABLE " + sql::qualified(partition->name)
-                                : "ALTER TABLE " + sql::qualified(table_.name) +
-                                      " DETACH PARTITION " + sql::qualified(partition->name),
-                           notify_statement()};
+      action.statements = ddl_.remove_partition(partition->name, drop);
       action.locks = {{table_.name, LockMode::kAccessExclusive},
                       {partition->name, LockMode::kAccessExclusive}};
       plan_.actions.push_back(std::move(action));
@@ -604,6 +384,7 @@ class PlanBuilder {
   const ObservedTable& table_;
   const ObservedServer& server_;
   const KeyValue now_;
+  const TableDdl ddl_;
   Plan plan_;
   std::optional<PartitionGrid> grid_;
   KeyValue anchor_ = 0;
@@ -617,21 +398,6 @@ class PlanBuilder {
 bool Plan::blocked() const {
   return std::any_of(findings.begin(), findings.end(),
                      [](const Finding& f) { return f.severity == Finding::Severity::kBlocking; });
-}
-
-std::string derived_name(const std::string& base, const std::string& suffix) {
-  const std::string full = base + "_" + suffix;
-  if (full.size() <= kMaxIdentifierBytes) return full;
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(full)));
-  const std::string tail = "_" + std::string(hash, 8) + "_" + suffix;
-  if (tail.size() >= kMaxIdentifierBytes)
-    return full.substr(0, kMaxIdentifierBytes - 9) + "_" + std::string(hash, 8);
-  return base.substr(0, kMaxIdentifierBytes - tail.size()) + tail;
-}
-
-std::string partition_name(const std::string& table, const PartitionGrid& grid, KeyValue lower) {
-  return derived_name(table, "p" + partition_suffix(grid, lower));
 }
 
 const ObservedPartition* ObservedTable::default_partition() const {

@@ -1,61 +1,20 @@
 // The planner: a pure function from (policy spec, observed catalog state, now) to the ordered
 // actions that move the table towards the spec, plus the findings that explain what it will not
 // do and why. It performs no I/O; `partop plan` prints its output and `partop apply` executes it.
+//
+// Its parts: plan_checks (is the table manageable, is the spec valid for it), layout (coverage,
+// figures, retention cutoff, names), ddl (the SQL text of each step); planner.cc holds the steps
+// themselves (parent indexes, DEFAULT, cells, partition indexes, retention) and their order.
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "reconcilers/partition/action.h"
 #include "reconcilers/partition/catalog.h"
+#include "reconcilers/partition/layout.h"
+#include "reconcilers/partition/plan.h"
 #include "reconcilers/partition/policy.h"
 
 namespace partop {
 
-// A fact the plan reports rather than acts on. `reason` is a CamelCase condition reason.
-struct Finding {
-  enum class Severity {
-    kBlocking,  // the table cannot be reconciled: Ready=False, no actions
-    kWarning,   // something is wrong but the plan goes on: Ready=False after apply
-    kDeferred,  // work postponed on purpose (window closed, storage guard): Ready stays True
-    kInfo,
-  };
-  Severity severity;
-  std::string reason;
-  std::string message;
-};
-
-// Figures describing the table's partition layout, for status and metrics.
-struct LayoutFigures {
-  int partition_count = 0;  // excluding DEFAULT
-  std::optional<KeyValue> oldest_lower;
-  std::optional<KeyValue> newest_upper;
-  // Upper end of the unbroken run of partitions starting at the cell holding now (time keys) or
-  // the maximum key (integer keys); nullopt when that cell has no partition.
-  std::optional<KeyValue> buffered_until;
-  int64_t default_rows = 0;
-  int invalid_indexes = 0;
-};
-
-struct Plan {
-  std::vector<Action> actions;
-  std::vector<Finding> findings;
-  LayoutFigures figures;
-  std::optional<KeyType> key_type;
-  bool blocked() const;
-};
-
-using TimePoint = std::chrono::system_clock::time_point;
-
 Plan plan_reconcile(const PolicySpec& spec, const ObservedTable& table,
                     const ObservedServer& server, TimePoint now);
-
-// Name of the partition starting at `lower`: "<table>_p<suffix>", shortened with a hash when it
-// would exceed PostgreSQL's 63-byte identifier limit.
-std::string partition_name(const std::string& table, const PartitionGrid& grid, KeyValue lower);
-// "<base>_<suffix>" shortened the same way; used for child indexes and the DEFAULT partition.
-std::string derived_name(const std::string& base, const std::string& suffix);
 
 }  // namespace partop

@@ -1,0 +1,105 @@
+#include "reconcilers/partition/ddl.h"
+
+#include "reconcilers/partition/layout.h"
+#include "reconcilers/partition/sql_text.h"
+
+namespace partop {
+
+std::string TableDdl::literal(KeyValue value) const {
+  return key_literal(*table_.key_type, value);
+}
+
+std::string TableDdl::notify() const {
+  return "SELECT pg_notify(" + sql::literal(kPartitionMapChannel) + ", " +
+         sql::literal(table_.name.display()) + ")";
+}
+
+std::vector<std::string> TableDdl::create_default(const QualifiedName& name) const {
+  return {"CREATE TABLE " + sql::qualified(name) + " (LIKE " + sql::qualified(table_.name) + " " +
+              std::string(kLikeOptions) + ")",
+          "ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " +
+              sql::qualified(name) + " DEFAULT",
+          notify()};
+}
+
+std::string TableDdl::columns_sql(const std::vector<std::string>& columns) const {
+  std::string out;
+  for (const auto& column : columns) out += (out.empty() ? "" : ", ") + sql::identifier(column);
+  return out;
+}
+
+std::string TableDdl::index_definition(const IndexSpec& index) const {
+  std::string out = " USING " + index.method + " (" + columns_sql(index.columns) + ")";
+  if (!index.include.empty()) out += " INCLUDE (" + columns_sql(index.include) + ")";
+  return out;
+}
+
+std::string TableDdl::create_parent_index(const IndexSpec& index) const {
+  return std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " +
+         sql::identifier(index.name) + " ON ONLY " + sql::qualified(table_.name) +
+         index_definition(index);
+}
+
+std::string TableDdl::build_partition_index(const QualifiedName& child,
+                                            const QualifiedName& partition,
+                                            const IndexSpec& index) const {
+  return std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX CONCURRENTLY " +
+         sql::identifier(child.name) + " ON " + sql::qualified(partition) + index_definition(index);
+}
+
+std::string TableDdl::attach_index(const std::string& parent_index,
+                                   const QualifiedName& child) const {
+  return "ALTER INDEX " + sql::qualified(sibling(parent_index)) + " ATTACH PARTITION " +
+         sql::qualified(child);
+}
+
+std::string TableDdl::reindex(const QualifiedName& index) {
+  return "REINDEX INDEX CONCURRENTLY " + sql::qualified(index);
+}
+
+std::vector<std::string> TableDdl::remove_partition(const QualifiedName& partition,
+                                                    bool drop) const {
+  return {drop ? "DROP TABLE " + sql::qualified(partition)
+               : "ALTER TABLE " + sql::qualified(table_.name) + " DETACH PARTITION " +
+                     sql::qualified(partition),
+          notify()};
+}
+
+std::string TableDdl::bound_check(KeyValue lower, KeyValue upper) const {
+  const std::string key = sql::identifier(table_.key_column);
+  return "CHECK (" + key + " IS NOT NULL AND " + key + " >= " + literal(lower) + " AND " + key +
+         " < " + literal(upper) + ")";
+}
+
+TableDdl::NewPartition TableDdl::create_partition(
+    const QualifiedName& name, KeyValue lower, KeyValue upper,
+    const std::optional<QualifiedName>& drain_from) const {
+  NewPartition out;
+  auto& statements = out.statements;
+  const std::string table = sql::qualified(name);
+  const std::string check_name = sql::identifier(derived_name(name.name, "bound"));
+  statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) + " " +
+                       std::string(kLikeOptions) + ")");
+  statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
+                       bound_check(lower, upper));
+  if (drain_from) {
+    const std::string default_table = sql::qualified(*drain_from);
+    const std::string key = sql::identifier(table_.key_column);
+    const std::string columns = columns_sql(table_.columns);
+    // EXCLUSIVE keeps new rows out of DEFAULT while the move runs but lets readers through;
+    // ATTACH then takes ACCESS EXCLUSIVE on DEFAULT briefly to verify it.
+    statements.push_back("LOCK TABLE ONLY " + default_table + " IN EXCLUSIVE MODE");
+    out.moved_rows_statement = statements.size();
+    statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " + key +
+                         " >= " + literal(lower) + " AND " + key + " < " + literal(upper) +
+                         " RETURNING " + columns + ") INSERT INTO " + table + " (" + columns +
+                         ") SELECT " + columns + " FROM moved");
+  }
+  statements.push_back("ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " + table +
+                       " FOR VALUES FROM (" + literal(lower) + ") TO (" + literal(upper) + ")");
+  statements.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + check_name);
+  statements.push_back(notify());
+  return out;
+}
+
+}  // namespace partop

@@ -1,0 +1,62 @@
+// The SQL partop runs on one partitioned table, as text: every identifier is quoted by sql_text
+// and every value is a literal of the key type rendered by key_space. The planner decides what
+// runs, in which transaction and under which locks; this file only says how each step is
+// written, so `plan` and `apply` print and send the same statements.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/partition/catalog.h"
+#include "reconcilers/partition/key_space.h"
+#include "reconcilers/partition/policy.h"
+
+namespace partop {
+
+// What LIKE copies into a new partition. Identity is left out: a partition must not own a second
+// sequence; inserts through the parent use the parent's.
+inline constexpr std::string_view kLikeOptions =
+    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE "
+    "INCLUDING COMMENTS INCLUDING STATISTICS INCLUDING GENERATED";
+// Every committed change of the layout notifies this channel with the table's name.
+inline constexpr std::string_view kPartitionMapChannel = "partop_partition_map";
+
+class TableDdl {
+ public:
+  // `table` must have passed check_table(): one key column of a supported type.
+  explicit TableDdl(const ObservedTable& table) : table_(table) {}
+
+  // A relation in the table's schema.
+  QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
+  std::string notify() const;
+  // Creates `name` like the parent and attaches it as DEFAULT.
+  std::vector<std::string> create_default(const QualifiedName& name) const;
+  std::string create_parent_index(const IndexSpec& index) const;  // ON ONLY the parent
+  std::string build_partition_index(const QualifiedName& child, const QualifiedName& partition,
+                                    const IndexSpec& index) const;  // CONCURRENTLY
+  std::string attach_index(const std::string& parent_index, const QualifiedName& child) const;
+  static std::string reindex(const QualifiedName& index);  // CONCURRENTLY
+  // DROP TABLE, or DETACH PARTITION when `drop` is false.
+  std::vector<std::string> remove_partition(const QualifiedName& partition, bool drop) const;
+
+  struct NewPartition {
+    std::vector<std::string> statements;
+    std::optional<size_t> moved_rows_statement;  // whose affected-row count is rows moved
+  };
+  // Creates `name` for [lower, upper) as a standalone table with a CHECK constraint (so ATTACH
+  // need not scan it), moves the cell's rows from `drain_from` (the DEFAULT partition) when
+  // given, attaches it, then drops the CHECK, which the partition constraint now implies.
+  NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
+                                const std::optional<QualifiedName>& drain_from) const;
+
+ private:
+  std::string literal(KeyValue value) const;
+  std::string columns_sql(const std::vector<std::string>& columns) const;
+  std::string index_definition(const IndexSpec& index) const;
+  std::string bound_check(KeyValue lower, KeyValue upper) const;
+
+  const ObservedTable& table_;
+};
+
+}  // namespace partop
