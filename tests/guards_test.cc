@@ -89,6 +89,26 @@ TEST_CASE("a second partop on the same table reports Busy and runs no DDL") {
   CHECK(apply_policy(db, make_policy(kSpec)).ready());
 }
 
+TEST_CASE("a second runner waits for the first one's step instead of planning beside it") {
+  TestDatabase db;
+  create_table_needing_create_and_drop(db);
+  db.reset_ddl_log();
+  // Another runner holds the table for less than lockTimeout (2 s) ...
+  const auto other = open_pg_session(db.dsn());
+  other->query("SELECT pg_advisory_lock(1885434484, hashtext('public.events'))");
+  auto release = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(milliseconds(700));
+    other->query("SELECT pg_advisory_unlock_all()");
+  });
+  // ... so this one waits, then plans from the catalog as it is after that runner's step.
+  const auto started = std::chrono::steady_clock::now();
+  const Outcome outcome = apply_policy(db, make_policy(kSpec));
+  release.get();
+  CHECK_MESSAGE(outcome.ready(), outcome.ready_reason());
+  CHECK(std::chrono::steady_clock::now() - started >= milliseconds(700));
+  CHECK(db.ddl_count() > 0);
+}
+
 TEST_CASE("two concurrent applies on one table converge without errors") {
   TestDatabase db;
   db.exec("CREATE TABLE events (created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)");

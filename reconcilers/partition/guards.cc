@@ -77,13 +77,22 @@ std::optional<std::string> replication_lag_exceeded(DatabaseSession& session,
 
 TableLock::TableLock(DatabaseSession& session, const std::string& table_key)
     : session_(session), table_key_(table_key) {
-  const SqlRows rows = session_.query("SELECT pg_try_advisory_lock($1::int, hashtext($2))",
-                                      {std::to_string(kAdvisoryNamespace), table_key_});
-  acquired_ = rows.at(0).at(0) == "t";
+  try {
+    // A standby cannot take advisory locks (and runs no DDL): it is reported, not locked. The
+    // wait is bounded by the session's lock_timeout.
+    const SqlRows rows = session_.query(
+        "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE"
+        " (SELECT 'locked' FROM pg_advisory_lock($1::int, hashtext($2))) END",
+        {std::to_string(kAdvisoryNamespace), table_key_});
+    state_ = rows.at(0).at(0) == "standby" ? State::kStandby : State::kAcquired;
+  } catch (const DatabaseError& error) {
+    if (!error.is_lock_timeout()) throw;
+    state_ = State::kBusy;
+  }
 }
 
 TableLock::~TableLock() {
-  if (!acquired_) return;
+  if (state_ != State::kAcquired) return;
   try {
     session_.query("SELECT pg_advisory_unlock($1::int, hashtext($2))",
                    {std::to_string(kAdvisoryNamespace), table_key_});

@@ -36,20 +36,25 @@ std::optional<std::string> replication_lag_exceeded(DatabaseSession& session,
                                                     std::chrono::milliseconds max_lag);
 
 // A session-level advisory lock on one parent table, held for the life of the object so that
-// two partop processes never run DDL on the same table at once.
+// two partop processes never plan from the same catalog nor run DDL on the same table at once.
 class TableLock {
  public:
-  // Tries once, without waiting.
+  enum class State {
+    kAcquired,
+    kBusy,     // another runner held it for longer than the session's lock_timeout
+    kStandby,  // the server is in recovery: no lock is taken (and no DDL can run)
+  };
+  // Waits up to the session's lock_timeout (the policy's lockTimeout).
   TableLock(DatabaseSession& session, const std::string& table_key);
   ~TableLock();
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
-  bool acquired() const { return acquired_; }
+  State state() const { return state_; }
 
  private:
   DatabaseSession& session_;
   std::string table_key_;
-  bool acquired_ = false;
+  State state_ = State::kBusy;
 };
 
 }  // namespace partop

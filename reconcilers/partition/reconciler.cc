@@ -143,6 +143,20 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
                                        ReconcileMode mode) const {
   Outcome outcome = base_outcome(policy);
   try {
+    // To apply, the table's lock comes before reading what the plan depends on: a second runner
+    // waits (up to lockTimeout) instead of planning from a catalog the first one is changing,
+    // and its catalog reads never make the first one back off.
+    std::optional<TableLock> lock;
+    if (mode == ReconcileMode::kApply && !policy.spec.suspend) {
+      lock.emplace(session, policy.spec.table.display());
+      if (lock->state() == TableLock::State::kBusy) {
+        outcome.retry_with_backoff = true;
+        set_summary_conditions(
+            outcome, false, "Busy",
+            "another partop process is reconciling " + policy.spec.table.display(), true);
+        return outcome;
+      }
+    }
     PlannedReconcile planned = observe_and_plan(session, policy);
     copy_plan(outcome, planned.plan);
     if (planned.plan.blocked()) {
@@ -185,19 +199,8 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
       return outcome;
     }
 
-    Execution run;
-    {
-      TableLock lock(session, policy.spec.table.display());
-      if (!lock.acquired()) {
-        pending();
-        outcome.retry_with_backoff = true;
-        set_summary_conditions(
-            outcome, false, "Busy",
-            "another partop process is reconciling " + policy.spec.table.display(), true);
-        return outcome;
-      }
-      run = Executor(session, policy.spec.guards, stop_requested_).execute(planned.plan.actions);
-    }
+    const Execution run =
+        Executor(session, policy.spec.guards, stop_requested_).execute(planned.plan.actions);
     outcome.actions_taken = run.applied;
     outcome.applied_kinds = run.applied_kinds;
     outcome.actions_pending = run.not_run;
