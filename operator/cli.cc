@@ -147,8 +147,11 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   CollectingBackend& collected = *backend;
   PgConnector connector;
   runtime::Metrics metrics;
-  controller::PartitionPolicyController controller(loaded.source->store(), std::move(backend),
-                                                   connector, system_clock(), metrics, {}, mode);
+  runtime::TableClaims claims;
+  controller::add_policy_claims(claims, loaded.source->store(), collected);
+  controller::PartitionPolicyController controller(loaded.source->store(), claims,
+                                                   std::move(backend), connector, system_clock(),
+                                                   metrics, {}, mode);
   for (const auto& key : loaded.source->keys()) controller.reconcile(key);
   const std::vector<Outcome>& outcomes = collected.outcomes();
   if (options.json_output) {
@@ -186,6 +189,8 @@ int run_plan(const std::vector<std::string>& args) {
     const Options options = parse_options(args, true, false);
     const Loaded loaded = load(options.files);
     const controller::FixedDsnBackend backend(options.dsn);
+    runtime::TableClaims claims;
+    controller::add_policy_claims(claims, loaded.source->store(), backend);
     bool all_clean = !loaded.duplicates;
     for (const auto& key : loaded.source->keys()) {
       const auto object = loaded.source->get(key);
@@ -196,11 +201,11 @@ int run_plan(const std::vector<std::string>& args) {
         continue;
       }
       const Policy& policy = *parsed.policy;
-      if (auto owner = controller::conflicting_owner(loaded.source->store(), backend, *object,
-                                                     policy, options.dsn)) {
+      if (auto owner =
+              claims.owner_other_than(controller::kPolicyKind, *object, policy.spec.table.display(),
+                                      redact_dsn(options.dsn))) {
         std::cout << "-- policy " << policy.key() << ": Conflict: table "
-                  << policy.spec.table.display() << " is already managed by policy " << *owner
-                  << "\n";
+                  << policy.spec.table.display() << " is already managed by " << *owner << "\n";
         all_clean = false;
         continue;
       }

@@ -60,8 +60,11 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
 }  // namespace
 
 KubePolicyBackend::KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets,
-                                     std::string instance)
-    : client_(client), secrets_(secrets), events_(client, "partop", std::move(instance)) {}
+                                     std::string instance, const Clock& clock)
+    : client_(client),
+      secrets_(secrets),
+      clock_(clock),
+      events_(client, "partop", std::move(instance), clock) {}
 
 ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object, const Policy& policy) const {
   if (!policy.spec.database_ref)
@@ -95,7 +98,7 @@ void KubePolicyBackend::write_status(const json& object, const Outcome& outcome)
   const json& metadata = object["metadata"];
   const int64_t generation = metadata.value("generation", int64_t{0});
   const json previous = object.value("status", json());
-  const json status = build_status(previous, outcome, generation, runtime::rfc3339_now());
+  const json status = build_status(previous, outcome, generation, runtime::rfc3339(clock_.now()));
   if (!status_changed(previous, status)) return;
   const kube::Response response = client_.request(
       kube::Method::kPatch,

@@ -12,6 +12,7 @@
 #include "operator/kube/kube_client.h"
 #include "operator/runtime/event_recorder.h"
 #include "operator/runtime/object_store.h"
+#include "reconcilers/partition/clock.h"
 
 namespace partop::controller {
 
@@ -19,8 +20,8 @@ inline constexpr const char* kGroupVersion = "partop.dev/v1alpha1";
 
 class KubePolicyBackend : public PolicyBackend {
  public:
-  KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets,
-                    std::string instance);
+  KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets, std::string instance,
+                    const Clock& clock);
 
   ResolvedDsn resolve_dsn(const nlohmann::json& object, const Policy& policy) const override;
   void report(const nlohmann::json& object, const Outcome& outcome) override;
@@ -32,6 +33,7 @@ class KubePolicyBackend : public PolicyBackend {
 
   kube::Client& client_;
   const runtime::ObjectStore& secrets_;
+  const Clock& clock_;
   runtime::EventRecorder events_;
   std::mutex partition_maps_mutex_;
   std::map<std::string, nlohmann::json> partition_maps_;  // last written data, by ConfigMap key

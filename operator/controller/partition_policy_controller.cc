@@ -54,13 +54,12 @@ Result next_after(const Outcome& outcome, std::chrono::milliseconds resync_inter
   return Result::error();
 }
 
-PartitionPolicyController::PartitionPolicyController(const runtime::ObjectStore& policies,
-                                                     std::unique_ptr<PolicyBackend> backend,
-                                                     DatabaseConnector& connector,
-                                                     const Clock& clock, runtime::Metrics& metrics,
-                                                     StopRequested stop_requested,
-                                                     ReconcileMode mode)
+PartitionPolicyController::PartitionPolicyController(
+    const runtime::ObjectStore& policies, const runtime::TableClaims& claims,
+    std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector, const Clock& clock,
+    runtime::Metrics& metrics, StopRequested stop_requested, ReconcileMode mode)
     : policies_(policies),
+      claims_(claims),
       backend_(std::move(backend)),
       connector_(connector),
       clock_(clock),
@@ -68,38 +67,21 @@ PartitionPolicyController::PartitionPolicyController(const runtime::ObjectStore&
       stop_requested_(std::move(stop_requested)),
       mode_(mode) {}
 
-std::optional<std::string> conflicting_owner(const runtime::ObjectStore& policies,
-                                             const PolicyBackend& backend, const json& object,
-                                             const Policy& policy, const std::string& dsn) {
-  // The database is identified by its DSN without the password; the earliest policy (by
-  // creation time, then key) keeps the table.
-  const std::string database = redact_dsn(dsn);
-  const auto rank = [](const json& o) {
-    return std::make_pair(o["metadata"].value("creationTimestamp", ""), runtime::object_key(o));
-  };
-  const auto mine = rank(object);
-  // Cheap first: only objects naming the same table (by text) are parsed and their database
-  // resolved, so a reconcile costs O(policies) string comparisons, not O(policies) parses.
-  const std::string table = policy.spec.table.display();
-  std::vector<json> candidates;
-  policies.for_each([&](const json& other) {
-    std::string name = other.value("spec", json::object()).value("table", "");
-    if (name.find('.') == std::string::npos) name = "public." + name;
-    if (name == table && runtime::object_key(other) != runtime::object_key(object)) {
-      candidates.push_back(other);
-    }
-  });
-  std::optional<std::pair<std::string, std::string>> owner;
-  for (const json& other : candidates) {
-    const auto theirs = rank(other);
-    if (!(theirs < mine) || (owner && !(theirs < *owner))) continue;
-    const ParsedPolicy parsed = parse_policy(other);
-    if (!parsed.ok()) continue;
-    const ResolvedDsn other_dsn = backend.resolve_dsn(other, *parsed.policy);
-    if (other_dsn.dsn && redact_dsn(*other_dsn.dsn) == database) owner = theirs;
-  }
-  if (!owner) return std::nullopt;
-  return owner->second;
+void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
+                       const PolicyBackend& backend) {
+  claims.add_kind({kPolicyKind, &policies,
+                   [](const json& object) {
+                     const json table = object.value("spec", json::object()).value("table", json());
+                     return table.is_string() ? runtime::normalized_table(table.get<std::string>())
+                                              : std::string();
+                   },
+                   [&backend](const json& object) -> std::optional<std::string> {
+                     const ParsedPolicy parsed = parse_policy(object);
+                     if (!parsed.ok()) return std::nullopt;
+                     const ResolvedDsn dsn = backend.resolve_dsn(object, *parsed.policy);
+                     if (!dsn.dsn) return std::nullopt;
+                     return redact_dsn(*dsn.dsn);
+                   }});
 }
 
 Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn) {
@@ -134,7 +116,8 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
     if (!dsn.dsn) {
       outcome = unavailable_outcome(policy, "SecretNotFound", dsn.problem);
       result = Result::requeue_after(kSecretRetry);
-    } else if (auto owner = conflicting_owner(policies_, *backend_, *object, policy, *dsn.dsn)) {
+    } else if (auto owner = claims_.owner_other_than(
+                   kPolicyKind, *object, policy.spec.table.display(), redact_dsn(*dsn.dsn))) {
       outcome = conflict_outcome(policy, "table " + policy.spec.table.display() +
                                              " of this database is already managed by " + *owner +
                                              "; this policy runs no DDL");
@@ -173,9 +156,10 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                      std::unique_ptr<PolicyBackend> backend,
                                                      DatabaseConnector& connector, int workers) {
   runtime::Source& policies = manager.source(partition_policies());
+  add_policy_claims(manager.claims(), policies.store(), *backend);
   auto reconciler = std::make_unique<PartitionPolicyController>(
-      policies.store(), std::move(backend), connector, manager.clock(), manager.metrics(),
-      manager.stop_requested());
+      policies.store(), manager.claims(), std::move(backend), connector, manager.clock(),
+      manager.metrics(), manager.stop_requested());
   runtime::ControllerOptions options;
   options.name = "partitionpolicy";
   options.max_concurrent_reconciles = workers;
@@ -188,8 +172,8 @@ void register_partition_policy_operator(runtime::Manager& manager, DatabaseConne
                                         const std::string& instance, int workers) {
   runtime::Source& secret_source = manager.source(secrets());
   const runtime::ObjectStore& policies = manager.source(partition_policies()).store();
-  auto backend =
-      std::make_unique<KubePolicyBackend>(manager.client(), secret_source.store(), instance);
+  auto backend = std::make_unique<KubePolicyBackend>(manager.client(), secret_source.store(),
+                                                     instance, manager.clock());
   runtime::Controller& controller =
       add_partition_policy_controller(manager, std::move(backend), connector, workers);
   controller.watch_mapped(secret_source, [&policies](const std::string& key, const json*) {

@@ -19,6 +19,7 @@
 #include "operator/runtime/metrics.h"
 #include "operator/runtime/object_store.h"
 #include "operator/runtime/reconciler.h"
+#include "operator/runtime/table_claims.h"
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/executor.h"
@@ -34,6 +35,7 @@ const runtime::Resource& secrets();
 class PartitionPolicyController : public runtime::Reconciler {
  public:
   PartitionPolicyController(const runtime::ObjectStore& policies,
+                            const runtime::TableClaims& claims,
                             std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector,
                             const Clock& clock, runtime::Metrics& metrics,
                             StopRequested stop_requested,
@@ -46,6 +48,7 @@ class PartitionPolicyController : public runtime::Reconciler {
   void record_metrics(const std::string& ns, const std::string& name, const Outcome& outcome);
 
   const runtime::ObjectStore& policies_;
+  const runtime::TableClaims& claims_;
   std::unique_ptr<PolicyBackend> backend_;
   DatabaseConnector& connector_;
   const Clock& clock_;
@@ -54,14 +57,12 @@ class PartitionPolicyController : public runtime::Reconciler {
   ReconcileMode mode_;
 };
 
-// The one conflict rule of partop: the key of the policy in `policies` that already manages the
-// table `policy` names in the same database (its DSN without the password, as `backend`
-// resolves it), if it is not `object` itself. The earliest claim wins: by creationTimestamp,
-// then key; objects without a timestamp (files) rank by key.
-std::optional<std::string> conflicting_owner(const runtime::ObjectStore& policies,
-                                             const PolicyBackend& backend,
-                                             const nlohmann::json& object, const Policy& policy,
-                                             const std::string& dsn);
+inline constexpr const char* kPolicyKind = "PartitionPolicy";
+
+// Registers PartitionPolicy objects of `policies` as claims on their tables; `backend` resolves
+// their databases and must outlive `claims`.
+void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
+                       const PolicyBackend& backend);
 
 // What the controller does with a policy's key after an engine outcome (see the file comment).
 runtime::Result next_after(const Outcome& outcome, std::chrono::milliseconds resync_interval);

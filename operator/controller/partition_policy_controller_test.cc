@@ -60,10 +60,15 @@ struct Fixture {
     client.put_object(kPolicies, policy("broken", "1nvalid", "2026-01-01T00:00:00Z"));
     client.put_object(kPolicies, policy("orphan", "orders", "2026-01-01T00:00:00Z", "missing"));
   }
-  PartitionPolicyController controller() {
-    return PartitionPolicyController(policies,
-                                     std::make_unique<KubePolicyBackend>(client, secrets, "test"),
-                                     database, clock, metrics, {});
+  // One controller per fixture: its backend resolves the databases of the claims.
+  PartitionPolicyController& controller() {
+    if (!controller_) {
+      auto backend = std::make_unique<KubePolicyBackend>(client, secrets, "test", clock);
+      add_policy_claims(claims, policies, *backend);
+      controller_ = std::make_unique<PartitionPolicyController>(
+          policies, claims, std::move(backend), database, clock, metrics, StopRequested{});
+    }
+    return *controller_;
   }
   json status_of(const std::string& name) {
     return client.request(kube::Method::kGet, kPolicies + "/" + name, std::nullopt, "")
@@ -91,6 +96,10 @@ struct Fixture {
   UnreachableDatabase database;
   testing::FakeClock clock;
   runtime::Metrics metrics;
+  runtime::TableClaims claims;
+
+ private:
+  std::unique_ptr<PartitionPolicyController> controller_;
 };
 
 }  // namespace
@@ -119,7 +128,7 @@ TEST_CASE("policy controller: the earliest policy keeps a table, a later one is 
   Fixture f;
   f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
   f.policies.put(policy("events-again", "public.events", "2026-01-02T00:00:00Z"));
-  auto controller = f.controller();
+  auto& controller = f.controller();
   const Result later = controller.reconcile("app/events-again");
   CHECK(later.next == Result::Next::kRequeueAfter);
   CHECK(f.ready_reason("events-again") == "Conflict");
@@ -129,6 +138,34 @@ TEST_CASE("policy controller: the earliest policy keeps a table, a later one is 
   f.policies.put(policy("events-again", "public.events", "2026-01-02T00:00:00Z", "other-db"));
   controller.reconcile("app/events-again");
   CHECK(f.ready_reason("events-again") == "DatabaseUnavailable");
+}
+
+TEST_CASE("policy controller: a claim of another kind on the same table is a Conflict too") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-02T00:00:00Z"));
+  // A resource of another kind (here a stand-in for a migration) claimed the table first.
+  MemoryStore migrations;
+  migrations.put({{"metadata",
+                   {{"name", "move-events"},
+                    {"namespace", "app"},
+                    {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+                  {"spec", {{"table", "public.events"}}}});
+  f.claims.add_kind({"PartitionMigration", &migrations,
+                     [](const json& o) { return o["spec"].value("table", ""); },
+                     [](const json&) -> std::optional<std::string> {
+                       return redact_dsn("postgresql://partop:pw@db:5432/app");
+                     }});
+  f.controller().reconcile("app/events");
+  CHECK(f.ready_reason("events") == "Conflict");
+  CHECK(f.database.attempts == 0);
+  // The policy claims nothing it does not name: a migration of another table is no conflict.
+  migrations.put({{"metadata",
+                   {{"name", "move-events"},
+                    {"namespace", "app"},
+                    {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+                  {"spec", {{"table", "public.orders"}}}});
+  f.controller().reconcile("app/events");
+  CHECK(f.ready_reason("events") == "DatabaseUnavailable");
 }
 
 TEST_CASE("policy controller: an unreachable database is an error on the long backoff") {

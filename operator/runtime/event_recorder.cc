@@ -13,8 +13,8 @@ constexpr size_t kMaxMessageBytes = 1024;
 
 }  // namespace
 
-std::string rfc3339_now() {
-  const std::time_t now = std::time(nullptr);
+std::string rfc3339(std::chrono::system_clock::time_point time) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(time);
   std::tm utc{};
   gmtime_r(&now, &utc);
   char buffer[32];
@@ -22,8 +22,12 @@ std::string rfc3339_now() {
   return buffer;
 }
 
-EventRecorder::EventRecorder(kube::Client& client, std::string component, std::string instance)
-    : client_(client), component_(std::move(component)), instance_(std::move(instance)) {}
+EventRecorder::EventRecorder(kube::Client& client, std::string component, std::string instance,
+                             const Clock& clock)
+    : client_(client),
+      component_(std::move(component)),
+      instance_(std::move(instance)),
+      clock_(clock) {}
 
 void EventRecorder::record(const json& object, const std::string& type, const std::string& reason,
                            const std::string& message) {
@@ -32,8 +36,8 @@ void EventRecorder::record(const json& object, const std::string& type, const st
   const std::string text =
       message.size() > kMaxMessageBytes ? message.substr(0, kMaxMessageBytes) : message;
   const std::string key = metadata.value("uid", "") + "\n" + type + "\n" + reason + "\n" + text;
-  const std::string now = rfc3339_now();
-  const auto steady_now = std::chrono::steady_clock::now();
+  const std::string now = rfc3339(clock_.now());
+  const auto steady_now = clock_.monotonic_now();
   const std::string events_path = "/api/v1/namespaces/" + ns + "/events";
 
   std::unique_lock<std::mutex> lock(mutex_);

@@ -11,12 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/kube/kube_client.h"
+#include "reconcilers/partition/clock.h"
 
 namespace partop::runtime {
 
 class EventRecorder {
  public:
-  EventRecorder(kube::Client& client, std::string component, std::string instance);
+  EventRecorder(kube::Client& client, std::string component, std::string instance,
+                const Clock& clock = system_clock());
 
   // `type` is "Normal" or "Warning"; `reason` is UpperCamelCase. Failures are logged, not thrown.
   void record(const nlohmann::json& object, const std::string& type, const std::string& reason,
@@ -32,11 +34,12 @@ class EventRecorder {
   kube::Client& client_;
   std::string component_;
   std::string instance_;
+  const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, Recorded> recent_;
 };
 
 // RFC 3339 UTC timestamp with seconds precision ("2026-11-21T07:30:00Z").
-std::string rfc3339_now();
+std::string rfc3339(std::chrono::system_clock::time_point time);
 
 }  // namespace partop::runtime

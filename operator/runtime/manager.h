@@ -21,6 +21,7 @@
 #include "operator/runtime/informer_source.h"
 #include "operator/runtime/leader_election.h"
 #include "operator/runtime/metrics.h"
+#include "operator/runtime/table_claims.h"
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/executor.h"
 
@@ -49,6 +50,8 @@ class Manager {
   Controller& add_controller(ControllerOptions options, std::unique_ptr<Reconciler> reconciler);
 
   Metrics& metrics() { return metrics_; }
+  // Which resource manages which table, across every registered kind.
+  TableClaims& claims() { return claims_; }
   const Clock& clock() const { return clock_; }
   // Throws std::logic_error when the manager has no API client.
   kube::Client& client();
@@ -70,6 +73,7 @@ class Manager {
   const Clock& clock_;
   kube::Client* client_;
   Metrics metrics_;
+  TableClaims claims_;
   std::map<std::string, std::unique_ptr<Source>> sources_;  // by Resource::id()
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::atomic<bool> active_{false};

@@ -1,0 +1,50 @@
+// The one arbitration rule partop applies across every kind it serves: a table of a database is
+// managed by exactly one resource — a PartitionPolicy, a migration, a backfill — and the earliest
+// claim wins (by creationTimestamp, then kind, then key; files, which have no timestamp, rank by
+// kind and key). Every kind that manages tables registers how to read a claim from its objects;
+// its reconciler asks owner_other_than() before touching the database and reports Conflict when
+// there is an owner.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/runtime/object_store.h"
+
+namespace partop::runtime {
+
+struct ClaimingKind {
+  std::string kind;  // "PartitionPolicy"
+  const ObjectStore* store = nullptr;
+  // The table an object names, normalised to "schema.name"; cheap: read off the document. Empty
+  // when it names none.
+  std::function<std::string(const nlohmann::json& object)> table_of;
+  // The database an object's table lives in (its DSN without the password); may read a Secret.
+  // nullopt when it cannot be resolved (such an object claims nothing).
+  std::function<std::optional<std::string>(const nlohmann::json& object)> database_of;
+};
+
+class TableClaims {
+ public:
+  void add_kind(ClaimingKind kind);
+
+  // "<Kind> <key>" of the earliest resource, other than `object` of `kind`, that claims `table`
+  // of `database`; nullopt when `object` is the earliest (or the only) claimant.
+  std::optional<std::string> owner_other_than(const std::string& kind, const nlohmann::json& object,
+                                              const std::string& table,
+                                              const std::string& database) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<ClaimingKind> kinds_;
+};
+
+// "schema.name" for a table written as "name" or "schema.name" (the default schema is public).
+std::string normalized_table(const std::string& table);
+
+}  // namespace partop::runtime
