@@ -33,11 +33,29 @@ TEST_CASE("each committed partition change sends NOTIFY partop_partition_map; a 
   while (listener.await_notification(1, 0) > 0) {
   }
   CHECK(payloads.size() == 4);  // DEFAULT and three partitions, one commit each
-  for (const auto& payload : payloads) CHECK(payload == "public.events");
+  for (const auto& payload : payloads) CHECK(payload == "\"public\".\"events\"");
   payloads.clear();
   REQUIRE(apply_policy(db, policy).ready());
   listener.await_notification(1, 0);
   CHECK(payloads.empty());
+}
+
+TEST_CASE("the NOTIFY payload casts to the table's regclass, whatever the case of its name") {
+  TestDatabase db;
+  db.exec("CREATE TABLE \"Audit\" (at date NOT NULL) PARTITION BY RANGE (at)");
+  db.exec("CREATE TABLE audit (at date NOT NULL)");  // what an unquoted payload would name
+  pqxx::connection listener(db.dsn());
+  std::vector<std::string> payloads;
+  Collector collector(listener, payloads);
+  REQUIRE(
+      apply_policy(db, make_policy("  table: Audit\n  interval: daily\n  premake: 1\n")).ready());
+  while (listener.await_notification(1, 0) > 0) {
+  }
+  REQUIRE_FALSE(payloads.empty());
+  for (const auto& payload : payloads) {
+    CHECK(db.scalar("SELECT ('" + payload + "'::regclass = '\"Audit\"'::regclass)::text") ==
+          "true");
+  }
 }
 
 }  // namespace partop::testing

@@ -25,8 +25,13 @@ json yaml_node_to_json(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& item : node)
-        out[item.first.as<std::string>()] = yaml_node_to_json(item.second);
+      for (const auto& item : node) {
+        const std::string key = item.first.as<std::string>();
+        // YAML says a mapping's keys are unique; yaml-cpp keeps both and the last would win.
+        if (out.contains(key))
+          throw YAML::ParserException(item.first.Mark(), "duplicate key \"" + key + "\"");
+        out[key] = yaml_node_to_json(item.second);
+      }
       return out;
     }
     case YAML::NodeType::Scalar:

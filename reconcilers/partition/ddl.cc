@@ -10,8 +10,9 @@ std::string TableDdl::literal(KeyValue value) const {
 }
 
 std::string TableDdl::notify() const {
+  // The payload is the quoted name, so `payload::regclass` finds the table whatever its case.
   return "SELECT pg_notify(" + sql::literal(kPartitionMapChannel) + ", " +
-         sql::literal(table_.name.display()) + ")";
+         sql::literal(sql::qualified(table_.name)) + ")";
 }
 
 std::vector<std::string> TableDdl::create_default(const QualifiedName& name) const {

@@ -82,7 +82,7 @@ TEST_CASE("an empty table gets its DEFAULT and the forward buffer, oldest first"
   CHECK(first.statements[2] ==
         "ALTER TABLE \"public\".\"events\" ATTACH PARTITION \"public\".\"events_p20261121\" FOR "
         "VALUES FROM ('2026-11-21 00:00:00+00') TO ('2026-11-22 00:00:00+00')");
-  CHECK(first.statements[4] == "SELECT pg_notify('partop_partition_map', 'public.events')");
+  CHECK(first.statements[4] == "SELECT pg_notify('partop_partition_map', '\"public\".\"events\"')");
   for (const auto& action : plan.actions) {
     for (const auto& statement : action.statements) {
       CHECK(statement.find("PARTITION OF") == std::string::npos);

@@ -301,6 +301,58 @@ void read_database_ref(const json& object, const std::string& path, PolicySpec& 
   spec.database_ref = ref;
 }
 
+// True when `keep` spans less than one interval. Calendar units are compared by their shortest
+// length (a month as 28 days, a year as 365), so only a span that is shorter in every calendar
+// is refused. Requires `keep` and `interval` to be of the same family (time or keys).
+bool keeps_less_than_one_interval(const RetentionSpec& keep, const IntervalSpec& interval) {
+  if (!interval.unit) return keep.amount < interval.width;
+  constexpr int64_t kHour = 3600;
+  constexpr int64_t kDay = 24 * kHour;
+  int64_t interval_seconds = 0;
+  switch (*interval.unit) {
+    case TimeUnit::kHour:
+      interval_seconds = kHour;
+      break;
+    case TimeUnit::kDay:
+      interval_seconds = kDay;
+      break;
+    case TimeUnit::kWeek:
+      interval_seconds = 7 * kDay;
+      break;
+    case TimeUnit::kMonth:
+      interval_seconds = 28 * kDay;
+      break;
+    case TimeUnit::kQuarter:
+      interval_seconds = 89 * kDay;
+      break;
+    case TimeUnit::kYear:
+      interval_seconds = 365 * kDay;
+      break;
+  }
+  int64_t unit_seconds = 0;
+  switch (keep.unit) {
+    case RetentionSpec::Unit::kHours:
+      unit_seconds = kHour;
+      break;
+    case RetentionSpec::Unit::kDays:
+      unit_seconds = kDay;
+      break;
+    case RetentionSpec::Unit::kWeeks:
+      unit_seconds = 7 * kDay;
+      break;
+    case RetentionSpec::Unit::kMonths:
+      unit_seconds = 31 * kDay;
+      break;
+    case RetentionSpec::Unit::kYears:
+      unit_seconds = 366 * kDay;
+      break;
+    case RetentionSpec::Unit::kKeys:
+      return false;
+  }
+  // amount is bounded by the parser, far below overflow.
+  return keep.amount * unit_seconds < interval_seconds;
+}
+
 PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
   ObjectReader reader(object, "spec", errors);
   PolicySpec spec;
@@ -334,6 +386,15 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
     errors.push_back({"spec.retention.keep",
                       spec.interval.unit ? "must be a time span (\"<n> days\") for a time interval"
                                          : "must be an integer key span for an integer interval"});
+  } else if (spec.retention && keeps_less_than_one_interval(*spec.retention, spec.interval)) {
+    errors.push_back(
+        {"spec.retention.keep", "keeps less than one interval (" + spec.interval.text +
+                                    "): every partition would expire as soon as it is created"});
+  }
+  if (spec.guards.statement_timeout < spec.guards.lock_timeout) {
+    errors.push_back({"spec.guards.statementTimeout",
+                      "must not be shorter than lockTimeout: a statement would be cancelled "
+                      "while still allowed to wait for its lock"});
   }
   return spec;
 }

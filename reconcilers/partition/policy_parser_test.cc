@@ -97,6 +97,24 @@ TEST_CASE("integer intervals and key spans") {
   CHECK(parsed[0].policy->spec.retention->unit == RetentionSpec::Unit::kKeys);
 }
 
+TEST_CASE("what users mean: duplicate keys, retention under one interval, timeouts out of order") {
+  CHECK(errors_of("  table: t\n  interval: daily\n  premake: 3\n  premake: 30\n") ==
+        "(yaml): line 8: duplicate key \"premake\"");
+  CHECK(errors_of("  table: t\n  interval: monthly\n  retention: {keep: 20 days}\n") ==
+        "spec.retention.keep: keeps less than one interval (monthly): every partition would "
+        "expire as soon as it is created");
+  CHECK(errors_of("  table: t\n  interval: 1000\n  retention: {keep: 999}\n")
+            .find("spec.retention.keep: keeps less than one interval (1000)") == 0);
+  // One interval is enough: a month kept under a monthly interval, a day under daily.
+  CHECK(errors_of("  table: t\n  interval: monthly\n  retention: {keep: 1 month}\n").empty());
+  CHECK(errors_of("  table: t\n  interval: monthly\n  retention: {keep: 28 days}\n").empty());
+  CHECK(errors_of("  table: t\n  interval: hourly\n  retention: {keep: 1 hour}\n").empty());
+  CHECK(errors_of("  table: t\n  interval: daily\n"
+                  "  guards: {lockTimeout: 5s, statementTimeout: 2s}\n")
+            .find("spec.guards.statementTimeout: must not be shorter than lockTimeout") == 0);
+  CHECK(errors_of("  table: t\n  interval: daily\n  guards: {lockTimeout: 5s}\n").empty());
+}
+
 TEST_CASE("every invalid field is named") {
   CHECK(errors_of("  interval: daily\n") == "spec.table: is required");
   CHECK(errors_of("  table: t\n  interval: fortnightly\n").find("spec.interval: must be one of") ==
