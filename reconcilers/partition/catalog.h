@@ -38,6 +38,15 @@ struct ObservedPartitionIndex {
   bool valid = true;
 };
 
+// One privilege the parent table grants (aclexplode of relacl or of a column's attacl), other than
+// its owner's own.
+struct ObservedGrant {
+  std::string grantee;    // role name; empty for PUBLIC
+  std::string privilege;  // SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+  bool grantable = false;
+  std::string column;  // empty for a table-level grant
+};
+
 struct DefaultBucket {
   KeyValue lower = 0;  // grid cell holding these rows
   int64_t rows = 0;
@@ -53,6 +62,8 @@ struct ObservedTable {
   std::string key_type_name;  // format_type() of the key column
   std::optional<KeyType> key_type;
   std::vector<std::string> columns;
+  std::string owner;                          // role that owns the parent
+  std::vector<ObservedGrant> grants;          // what every partition partop creates must grant too
   std::vector<ObservedPartition> partitions;  // sorted by lower bound, DEFAULT last
   std::vector<ObservedParentIndex> indexes;
   std::vector<ObservedPartitionIndex> partition_indexes;

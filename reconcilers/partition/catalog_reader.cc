@@ -171,7 +171,19 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
       "SELECT c.oid, c.relkind, coalesce(p.partstrat::text, ''), coalesce(p.partnatts, 0),"
       "  coalesce(a.attname::text, ''), coalesce(format_type(a.atttypid, NULL), ''),"
       "  (SELECT json_agg(attname ORDER BY attnum) FROM pg_attribute WHERE attrelid = c.oid"
-      "     AND attnum > 0 AND NOT attisdropped AND attgenerated = '')"
+      "     AND attnum > 0 AND NOT attisdropped AND attgenerated = ''),"
+      "  pg_get_userbyid(c.relowner),"
+      // Table-level, then column-level grants, the owner's own left out (a new table has them).
+      "  (SELECT json_agg(json_build_array(g.grantee, g.privilege_type, g.is_grantable, g.col))"
+      "   FROM (SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END"
+      "           AS grantee, x.privilege_type, x.is_grantable, '' AS col"
+      "         FROM aclexplode(c.relacl) x WHERE x.grantee <> c.relowner"
+      "         UNION ALL"
+      "         SELECT CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee) END,"
+      "           x.privilege_type, x.is_grantable, at.attname::text"
+      "         FROM pg_attribute at, aclexplode(at.attacl) x"
+      "         WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped"
+      "           AND at.attacl IS NOT NULL AND x.grantee <> c.relowner) g)"
       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid"
       " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND p.partattrs[0] <> 0"
@@ -193,6 +205,13 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
   table.key_type_name = text(row[5]);
   table.key_type = key_type_from_sql(table.key_type_name);
   table.columns = json_strings(row[6]);
+  table.owner = text(row[7]);
+  if (row[8]) {
+    for (const auto& grant : nlohmann::json::parse(*row[8])) {
+      table.grants.push_back({grant[0].get<std::string>(), grant[1].get<std::string>(),
+                              grant[2].get<bool>(), grant[3].get<std::string>()});
+    }
+  }
   if (table.strategy != "range" || table.key_column_count != 1 || !table.key_type) return table;
 
   table.partitions = read_partitions(session, spec.table, *table.key_type);

@@ -25,6 +25,7 @@ class DatabaseError : public std::runtime_error {
   const std::string& sqlstate() const { return sqlstate_; }
   bool is_lock_timeout() const { return sqlstate_ == "55P03"; }
   bool is_statement_timeout() const { return sqlstate_ == "57014"; }
+  bool is_insufficient_privilege() const { return sqlstate_ == "42501"; }
   bool is_connection_failure() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0; }
 
  private:

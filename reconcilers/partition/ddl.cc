@@ -1,5 +1,7 @@
 #include "reconcilers/partition/ddl.h"
 
+#include <set>
+
 #include "reconcilers/partition/layout.h"
 #include "reconcilers/partition/sql_text.h"
 
@@ -15,12 +17,35 @@ std::string TableDdl::notify() const {
          sql::literal(sql::qualified(table_.name)) + ")";
 }
 
+std::vector<std::string> TableDdl::adopt(const QualifiedName& name) const {
+  std::vector<std::string> out;
+  // Needs partop's role to be a member of the owner's role; it then keeps acting through that
+  // membership, so the grants below are recorded as the owner's.
+  if (!table_.owner.empty())
+    out.push_back("ALTER TABLE " + sql::qualified(name) + " OWNER TO " +
+                  sql::identifier(table_.owner));
+  static const std::set<std::string, std::less<>> kPrivileges = {
+      "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"};
+  for (const ObservedGrant& grant : table_.grants) {
+    if (!kPrivileges.count(grant.privilege)) continue;  // none other exists for tables
+    out.push_back("GRANT " + grant.privilege +
+                  (grant.column.empty() ? "" : " (" + sql::identifier(grant.column) + ")") +
+                  " ON " + sql::qualified(name) + " TO " +
+                  (grant.grantee.empty() ? "PUBLIC" : sql::identifier(grant.grantee)) +
+                  (grant.grantable ? " WITH GRANT OPTION" : ""));
+  }
+  return out;
+}
+
 std::vector<std::string> TableDdl::create_default(const QualifiedName& name) const {
-  return {"CREATE TABLE " + sql::qualified(name) + " (LIKE " + sql::qualified(table_.name) + " " +
-              std::string(kLikeOptions) + ")",
-          "ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " +
-              sql::qualified(name) + " DEFAULT",
-          notify()};
+  std::vector<std::string> out = {"CREATE TABLE " + sql::qualified(name) + " (LIKE " +
+                                  sql::qualified(table_.name) + " " + std::string(kLikeOptions) +
+                                  ")"};
+  for (auto& statement : adopt(name)) out.push_back(std::move(statement));
+  out.push_back("ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " +
+                sql::qualified(name) + " DEFAULT");
+  out.push_back(notify());
+  return out;
 }
 
 std::string TableDdl::columns_sql(const std::vector<std::string>& columns) const {
@@ -81,6 +106,7 @@ TableDdl::NewPartition TableDdl::create_partition(
   const std::string check_name = sql::identifier(derived_name(name.name, "bound"));
   statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) + " " +
                        std::string(kLikeOptions) + ")");
+  for (auto& statement : adopt(name)) statements.push_back(std::move(statement));
   statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
                        bound_check(lower, upper));
   if (drain_from) {

@@ -30,7 +30,8 @@ class TableDdl {
   // A relation in the table's schema.
   QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
   std::string notify() const;
-  // Creates `name` like the parent and attaches it as DEFAULT.
+  // Creates `name` like the parent (owned by the parent's owner, with its grants) and attaches
+  // it as DEFAULT.
   std::vector<std::string> create_default(const QualifiedName& name) const;
   std::string create_parent_index(const IndexSpec& index) const;  // ON ONLY the parent
   std::string build_partition_index(const QualifiedName& child, const QualifiedName& partition,
@@ -44,7 +45,8 @@ class TableDdl {
     std::vector<std::string> statements;
     std::optional<size_t> moved_rows_statement;  // whose affected-row count is rows moved
   };
-  // Creates `name` for [lower, upper) as a standalone table with a CHECK constraint (so ATTACH
+  // Creates `name` for [lower, upper) as a standalone table owned by the parent's owner with the
+  // parent's grants, with a CHECK constraint (so ATTACH
   // need not scan it), moves the cell's rows from `drain_from` (the DEFAULT partition) when
   // given, attaches it, then drops the CHECK, which the partition constraint now implies.
   NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
@@ -52,6 +54,9 @@ class TableDdl {
 
  private:
   std::string literal(KeyValue value) const;
+  // What makes a new table partop created look like one its owner made: the parent's owner and
+  // the parent's grants, table and column level.
+  std::vector<std::string> adopt(const QualifiedName& name) const;
   std::string columns_sql(const std::vector<std::string>& columns) const;
   std::string index_definition(const IndexSpec& index) const;
   std::string bound_check(KeyValue lower, KeyValue upper) const;

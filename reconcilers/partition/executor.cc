@@ -24,6 +24,12 @@ std::optional<Finding> classify(const DatabaseError& error, const StatementLimit
                    action.summary + ": cancelled after statement_timeout " +
                        format_duration(limits.statement_timeout) + "; will retry with backoff"};
   }
+  if (error.is_insufficient_privilege()) {
+    // Not transient: a human must grant it. Everything after this step would fail the same way.
+    return Finding{Finding::Severity::kWarning, "InsufficientPrivilege",
+                   action.summary + ": " + error.what() +
+                       " (partop's role needs membership in the role that owns the table)"};
+  }
   if (error.is_connection_failure()) {
     return Finding{Finding::Severity::kWarning, "DatabaseUnavailable",
                    action.summary + ": " + error.what()};

@@ -90,6 +90,17 @@ TEST_CASE("executor: a statement timeout and a lost connection stop the run too"
   }
 }
 
+TEST_CASE("executor: a refused privilege stops the run and says what partop's role needs") {
+  FakeDatabaseSession session;
+  session.fail("CREATE TABLE a", "42501");
+  const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b")});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "InsufficientPrivilege");
+  CHECK(run.stopped->message.find("membership in the role that owns the table") !=
+        std::string::npos);
+  CHECK(run.not_run == std::vector<std::string>{"create a", "create b"});
+}
+
 TEST_CASE("executor: an ordinary SQL error fails its own step and the step that needs it") {
   FakeDatabaseSession session;
   session.fail("CREATE TABLE a", "42P07");  // duplicate_table

@@ -8,8 +8,12 @@ namespace {
 [[noreturn]] void rethrow_as_database_error(const std::string& dsn) {
   try {
     throw;
+  } catch (const pqxx::insufficient_privilege& e) {
+    // libpqxx 6 throws this class without its SQLSTATE.
+    throw DatabaseError(e.what(), "42501");
   } catch (const pqxx::sql_error& e) {
-    throw DatabaseError(e.what(), e.sqlstate());
+    // A server error is never a connection failure, even when libpqxx left its SQLSTATE out.
+    throw DatabaseError(e.what(), e.sqlstate().empty() ? "XX000" : e.sqlstate());
   } catch (const pqxx::broken_connection& e) {
     throw DatabaseError(std::string("connection to ") + redact_dsn(dsn) + " failed: " + e.what(),
                         "");

@@ -14,7 +14,8 @@ bool needs_human(const std::string& reason) {
   return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
          reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
          reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
-         reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict";
+         reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict" ||
+         reason == "InsufficientPrivilege";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
@@ -214,7 +215,8 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
     if (run.stopped) {
       outcome.findings.push_back(*run.stopped);
       outcome.retry_with_backoff = true;
-      set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message, true);
+      set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
+                             !needs_human(run.stopped->reason));
     } else if (!missing.empty()) {
       std::string names;
       for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
@@ -254,6 +256,12 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
       // another session's lock: back off like any other lock outcome.
       return unavailable_outcome(policy, "LockTimeout",
                                  std::string("reading the table: ") + error.what());
+    }
+    if (error.is_insufficient_privilege()) {
+      Outcome denied = base_outcome(policy);
+      set_summary_conditions(denied, false, "InsufficientPrivilege",
+                             std::string("reading the table: ") + error.what(), false);
+      return denied;
     }
     return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
   }
