@@ -5,8 +5,11 @@
 #   tests/postgres.sh start DIR           primary; writes DIR/env (PARTOP_TEST_DSN, PGPORT, ...)
 #   tests/postgres.sh start-replica DIR   streaming replica of DIR's primary; adds
 #                                         PARTOP_TEST_REPLICA_DSN to DIR/env
+#   tests/postgres.sh start-subscriber DIR  an independent server for logical replication from
+#                                         DIR's primary (wal_level = logical); adds
+#                                         PARTOP_TEST_SUBSCRIBER_DSN to DIR/env
 #   tests/postgres.sh restart DIR         restarts the primary (fast shutdown), same port
-#   tests/postgres.sh stop DIR            stops both and removes DIR
+#   tests/postgres.sh stop DIR            stops them all and removes DIR
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -43,8 +46,8 @@ cmd_start() {
     cat >> "$dir/primary/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir/sock'
-wal_level = replica
-max_wal_senders = 5
+wal_level = logical
+max_wal_senders = 10
 max_connections = 200
 fsync = off
 synchronous_commit = off
@@ -90,6 +93,34 @@ cmd_start_replica() {
   cat "$dir/env"
 }
 
+# A second, independent server for logical replication: subscriptions to the primary's
+# publications.
+cmd_start_subscriber() {
+  local dir=$1
+  [ -f "$dir/env" ] || die "no primary in $dir: run start first"
+  if running "$dir/subscriber"; then
+    cat "$dir/env"
+    return
+  fi
+  rm -rf "$dir/subscriber"
+  as_postgres "$PG_BIN/initdb" -D "$dir/subscriber" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >> "$dir/subscriber/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir/sock'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_receiver_status_interval = 1s
+log_min_messages = warning
+CONF
+  local port
+  port=$(free_port)
+  start_server "$dir/subscriber" "$port" "$dir/subscriber.log"
+  sed -i '/^PARTOP_TEST_SUBSCRIBER_DSN=/d' "$dir/env"
+  echo "PARTOP_TEST_SUBSCRIBER_DSN=postgresql://postgres@127.0.0.1:$port/postgres" >> "$dir/env"
+  cat "$dir/env"
+}
+
 cmd_restart() {
   local dir=$1
   running "$dir/primary" || die "no running primary in $dir"
@@ -98,7 +129,7 @@ cmd_restart() {
 
 cmd_stop() {
   local dir=$1
-  for server in replica primary; do
+  for server in subscriber replica primary; do
     if [ -f "$dir/$server/postmaster.pid" ]; then
       as_postgres "$PG_BIN/pg_ctl" -D "$dir/$server" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -106,10 +137,11 @@ cmd_stop() {
   rm -rf "$dir"
 }
 
-[ $# -eq 2 ] || die "usage: $0 start|start-replica|restart|stop DIR"
+[ $# -eq 2 ] || die "usage: $0 start|start-replica|start-subscriber|restart|stop DIR"
 case $1 in
   start) cmd_start "$2" ;;
   start-replica) cmd_start_replica "$2" ;;
+  start-subscriber) cmd_start_subscriber "$2" ;;
   restart) cmd_restart "$2" ;;
   stop) cmd_stop "$2" ;;
   *) die "unknown command $1" ;;

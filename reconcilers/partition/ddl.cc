@@ -109,21 +109,33 @@ TableDdl::NewPartition TableDdl::create_partition(
   for (auto& statement : adopt(name)) statements.push_back(std::move(statement));
   statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
                        bound_check(lower, upper));
+  std::string refill;
   if (drain_from) {
     const std::string default_table = sql::qualified(*drain_from);
     const std::string key = sql::identifier(table_.key_column);
     const std::string columns = columns_sql(table_.columns);
+    const std::string moving = sql::identifier(kDrainTable);
     // EXCLUSIVE keeps new rows out of DEFAULT while the move runs but lets readers through;
     // ATTACH then takes ACCESS EXCLUSIVE on DEFAULT briefly to verify it.
     statements.push_back("LOCK TABLE ONLY " + default_table + " IN EXCLUSIVE MODE");
+    // The rows leave DEFAULT through a session-private table and come back in through the
+    // parent once the partition is attached: logical replication (a publication of the
+    // partitioned table) and the parent's row triggers see a DELETE and an INSERT of each row in
+    // one transaction. An insert into the table before it is attached would be seen by neither.
+    statements.push_back("CREATE TEMPORARY TABLE " + moving + " ON COMMIT DROP AS SELECT " +
+                         columns + " FROM ONLY " + default_table + " WITH NO DATA");
     out.moved_rows_statement = statements.size();
     statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " + key +
                          " >= " + literal(lower) + " AND " + key + " < " + literal(upper) +
-                         " RETURNING " + columns + ") INSERT INTO " + table + " (" + columns +
+                         " RETURNING " + columns + ") INSERT INTO " + moving + " (" + columns +
                          ") SELECT " + columns + " FROM moved");
+    // OVERRIDING SYSTEM VALUE: the rows keep the ids an identity column gave them.
+    refill = "INSERT INTO " + sql::qualified(table_.name) + " (" + columns +
+             ") OVERRIDING SYSTEM VALUE SELECT " + columns + " FROM " + moving;
   }
   statements.push_back("ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " + table +
                        " FOR VALUES FROM (" + literal(lower) + ") TO (" + literal(upper) + ")");
+  if (!refill.empty()) statements.push_back(refill);
   statements.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + check_name);
   statements.push_back(notify());
   return out;

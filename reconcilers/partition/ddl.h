@@ -19,6 +19,8 @@ namespace partop {
 inline constexpr std::string_view kLikeOptions =
     "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING STORAGE "
     "INCLUDING COMMENTS INCLUDING STATISTICS INCLUDING GENERATED";
+// The session-private table a drain moves rows through (dropped at commit).
+inline constexpr std::string_view kDrainTable = "partop_drain";
 // Every committed change of the layout notifies this channel with the table's name.
 inline constexpr std::string_view kPartitionMapChannel = "partop_partition_map";
 
@@ -46,9 +48,10 @@ class TableDdl {
     std::optional<size_t> moved_rows_statement;  // whose affected-row count is rows moved
   };
   // Creates `name` for [lower, upper) as a standalone table owned by the parent's owner with the
-  // parent's grants, with a CHECK constraint (so ATTACH
-  // need not scan it), moves the cell's rows from `drain_from` (the DEFAULT partition) when
-  // given, attaches it, then drops the CHECK, which the partition constraint now implies.
+  // parent's grants, with a CHECK constraint (so ATTACH need not scan it), attaches it, then
+  // drops the CHECK, which the partition constraint now implies. With `drain_from` (the DEFAULT
+  // partition) the cell's rows move: deleted from DEFAULT before the ATTACH and inserted through
+  // the parent after it, in the same transaction.
   NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
                                 const std::optional<QualifiedName>& drain_from) const;
 

@@ -127,8 +127,15 @@ TEST_CASE("rows in DEFAULT are drained into their own partitions, far future inc
   REQUIRE(drain.moved_rows_statement.has_value());
   CHECK(drain.statements[*drain.moved_rows_statement].find(
             "WITH moved AS (DELETE FROM ONLY \"public\".\"events_default\"") == 0);
-  CHECK(drain.statements[*drain.moved_rows_statement - 1] ==
+  CHECK(drain.statements[*drain.moved_rows_statement - 2] ==
         "LOCK TABLE ONLY \"public\".\"events_default\" IN EXCLUSIVE MODE");
+  // The move: out of DEFAULT before the ATTACH, back in through the parent after it.
+  const size_t moved = *drain.moved_rows_statement;
+  CHECK(drain.statements[moved].find("INSERT INTO \"partop_drain\"") != std::string::npos);
+  CHECK(drain.statements[moved + 1].find("ATTACH PARTITION \"public\".\"events_p20261127\"") !=
+        std::string::npos);
+  CHECK(drain.statements[moved + 2].find("INSERT INTO \"public\".\"events\"") == 0);
+  CHECK(drain.statements[moved + 2].find("OVERRIDING SYSTEM VALUE SELECT") != std::string::npos);
   CHECK(find(plan, "DefaultRowsWithoutKey") != nullptr);
 }
 

@@ -55,10 +55,22 @@ const std::string& server_dsn() {
   return env().at("PARTOP_TEST_DSN");
 }
 
-std::optional<std::string> replica_dsn() {
-  const auto it = env().find("PARTOP_TEST_REPLICA_DSN");
+namespace {
+
+std::optional<std::string> env_value(const std::string& name) {
+  const auto it = env().find(name);
   if (it == env().end()) return std::nullopt;
   return it->second;
+}
+
+}  // namespace
+
+std::optional<std::string> replica_dsn() {
+  return env_value("PARTOP_TEST_REPLICA_DSN");
+}
+
+std::optional<std::string> subscriber_dsn() {
+  return env_value("PARTOP_TEST_SUBSCRIBER_DSN");
 }
 
 TestDatabase::TestDatabase() {

@@ -16,6 +16,8 @@ namespace partop::testing {
 // DSN of the fixture's primary (postgres database) and, when started, of its replica.
 const std::string& server_dsn();
 std::optional<std::string> replica_dsn();
+// DSN (postgres database) of the fixture's logical-replication subscriber, when started.
+std::optional<std::string> subscriber_dsn();
 
 // A database created for one test and dropped (WITH FORCE) when the object goes away. It records
 // every DDL command in partop_test_ddl_log through an event trigger, so a test can prove that an
