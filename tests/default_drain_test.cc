@@ -96,3 +96,30 @@ TEST_CASE("with drain disabled, a partition whose rows sit in DEFAULT is reporte
 }
 
 }  // namespace partop::testing
+
+namespace partop::testing {
+
+TEST_CASE("rows referenced by a foreign key stay in DEFAULT: a move would fire ON DELETE") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL,"
+      "  PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at);"
+      "CREATE TABLE events_default PARTITION OF events DEFAULT;"
+      "INSERT INTO events SELECT i, now() - interval '1 day' FROM generate_series(1, 50) i;"
+      "CREATE TABLE receipts (event_id bigint, event_at timestamptz,"
+      "  FOREIGN KEY (event_id, event_at) REFERENCES events ON DELETE CASCADE);"
+      "INSERT INTO receipts SELECT id, created_at FROM events;");
+  const Outcome outcome =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  premake: 2\n"));
+  INFO(outcome.condition("Ready")->message);
+  CHECK(outcome.ready_reason() == "ReferencedByForeignKey");
+  CHECK(outcome.condition("Ready")->message.find("receipts_event_id_event_at_fkey on receipts") !=
+        std::string::npos);
+  CHECK(outcome.condition("Stalled")->status == "True");
+  // Nothing moved, nothing cascaded; the partitions that hold no DEFAULT rows were created.
+  CHECK(db.count("SELECT count(*) FROM receipts") == 50);
+  CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 50);
+  CHECK(db.partitions("events").size() == 4);  // today, two ahead, DEFAULT
+}
+
+}  // namespace partop::testing

@@ -63,6 +63,8 @@ struct ObservedTable {
   std::optional<KeyType> key_type;
   std::vector<std::string> columns;
   std::string owner;                          // role that owns the parent
+  // Foreign keys of other tables that reference this one, as "constraint on table".
+  std::vector<std::string> referencing_foreign_keys;
   std::vector<ObservedGrant> grants;          // what every partition partop creates must grant too
   std::vector<ObservedPartition> partitions;  // sorted by lower bound, DEFAULT last
   std::vector<ObservedParentIndex> indexes;

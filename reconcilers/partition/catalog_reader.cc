@@ -216,6 +216,13 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
 
   table.partitions = read_partitions(session, spec.table, *table.key_type);
   read_indexes(session, oid, table);
+  // Moving a referenced row out of DEFAULT is a DELETE: its ON DELETE action would fire.
+  for (const auto& fk :
+       session.query("SELECT conname || ' on ' || conrelid::regclass::text FROM pg_constraint"
+                     " WHERE contype = 'f' AND conparentid = 0 AND confrelid = $1::oid ORDER BY 1",
+                     {oid})) {
+    table.referencing_foreign_keys.push_back(text(fk[0]));
+  }
   if (!interval_fits_key(spec.interval, *table.key_type)) return table;  // the planner says why
   read_default_rows(session, spec, table);
   if (!is_time_key(*table.key_type)) {

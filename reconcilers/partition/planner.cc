@@ -221,6 +221,17 @@ class PlanBuilder {
         create.summary = "create partition " + name.display() + " " + range(lower, upper);
         return create;
       }();
+      if (rows > 0 && !table_.referencing_foreign_keys.empty()) {
+        // A drain deletes each row from DEFAULT and inserts it again: a foreign key's ON DELETE
+        // CASCADE or SET NULL would fire on rows that only moved, and NO ACTION would refuse.
+        finding(Finding::Severity::kWarning, "ReferencedByForeignKey",
+                std::to_string(rows) + " row(s) of " + range(lower, upper) +
+                    " stay in DEFAULT: the table is referenced by foreign key " +
+                    table_.referencing_foreign_keys.front() +
+                    ", whose ON DELETE action would fire on a move; create the partition by hand "
+                    "in a maintenance window");
+        continue;
+      }
       if (rows > 0 && !spec_.default_drain) {
         finding(Finding::Severity::kWarning, "DefaultPartitionNotEmpty",
                 std::to_string(rows) + " row(s) of " + range(lower, upper) +

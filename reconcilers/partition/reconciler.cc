@@ -15,7 +15,7 @@ bool needs_human(const std::string& reason) {
          reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
          reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
          reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict" ||
-         reason == "InsufficientPrivilege";
+         reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
