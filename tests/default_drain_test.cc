@@ -123,3 +123,36 @@ TEST_CASE("rows referenced by a foreign key stay in DEFAULT: a move would fire O
 }
 
 }  // namespace partop::testing
+
+namespace partop::testing {
+
+TEST_CASE("stray keys stay in DEFAULT and are reported, the rest of the policy goes on") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE events (created_at timestamptz, payload text) PARTITION BY RANGE "
+      "(created_at);"
+      "CREATE TABLE events_default PARTITION OF events DEFAULT;"
+      "INSERT INTO events SELECT now() - interval '1 day', 'yesterday' FROM generate_series(1, "
+      "100);"
+      "INSERT INTO events VALUES ('infinity', 'broken clock'), ('-infinity', 'broken clock'),"
+      "  ('2099-06-01', 'far future'), ('1970-01-01', 'epoch zero'), (NULL, 'no key');");
+  const Outcome outcome =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  premake: 3\n"));
+  INFO(outcome.condition("Ready")->message);
+  CHECK(outcome.ready_reason() == "RowsOutsideHorizon");
+  CHECK(outcome.condition("Ready")->message.find("4 row(s) in DEFAULT lie outside") == 0);
+  CHECK(outcome.condition("Ready")->message.find("2 with an infinite key") != std::string::npos);
+  CHECK(outcome.condition("Ready")->message.find("2099-06-01") != std::string::npos);
+  // Yesterday was drained; today and three days ahead exist; nothing was planned for 1970 or
+  // 2099: the plan is bounded by the policy, not by the data.
+  CHECK(outcome.rows_drained == 100);
+  CHECK(db.partitions("events").size() == 6);  // yesterday, today, +3, DEFAULT
+  CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 5);
+  // A second run has nothing more to do and says the same.
+  const Outcome again =
+      apply_policy(db, make_policy("  table: events\n  interval: daily\n  premake: 3\n"));
+  CHECK(again.actions_taken.empty());
+  CHECK(again.ready_reason() == "RowsOutsideHorizon");
+}
+
+}  // namespace partop::testing

@@ -22,7 +22,7 @@ class Collector : public pqxx::notification_receiver {
 
 }  // namespace
 
-TEST_CASE("each committed partition change sends NOTIFY partop_partition_map; a no-op sends none") {
+TEST_CASE("each committed partition change sends NOTIFY partop_partition_map, a no-op sends none") {
   TestDatabase db;
   db.exec("CREATE TABLE events (created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)");
   pqxx::connection listener(db.dsn());

@@ -71,6 +71,8 @@ struct ObservedTable {
   std::vector<ObservedPartitionIndex> partition_indexes;
   // Rows in the DEFAULT partition per grid cell of the policy's interval (only when non-empty).
   std::vector<DefaultBucket> default_buckets;
+  // Rows in DEFAULT whose key is infinity or -infinity: no partition can hold them.
+  int64_t default_infinite_rows = 0;
   int64_t default_rows = 0;
   // Rows in DEFAULT whose key is NULL cannot be drained anywhere; reported.
   std::optional<KeyValue> max_key;  // integer keys: max(key) over the table

@@ -114,14 +114,22 @@ void read_default_rows(DatabaseSession& session, const PolicySpec& spec, Observe
   if (text(session.query("SELECT EXISTS (SELECT 1 FROM ONLY " + relation + ")")[0][0]) != "t") {
     return;
   }
-  const std::string cell =
-      cell_of_key(*table.key_type, spec.interval, sql::identifier(table.key_column));
-  const SqlRows rows = session.query("SELECT " + cell + ", count(*) FROM ONLY " + relation +
-                                     " GROUP BY 1 ORDER BY 1");
+  const std::string key = sql::identifier(table.key_column);
+  const std::string cell = cell_of_key(*table.key_type, spec.interval, key);
+  // An infinite key has no cell (and would not fit the bigint cell): it is counted apart.
+  const std::string finite = is_time_key(*table.key_type) ? "isfinite(" + key + ")" : "true";
+  const SqlRows rows =
+      session.query("SELECT cell, null_key, count(*) FROM (SELECT CASE WHEN " + finite + " THEN " +
+                    cell + " END AS cell, " + key + " IS NULL AS null_key FROM ONLY " + relation +
+                    ") s GROUP BY 1, 2 ORDER BY 1");
   for (const auto& row : rows) {
-    const int64_t count = std::stoll(text(row[1]));
+    const int64_t count = std::stoll(text(row[2]));
     table.default_rows += count;
-    if (row[0]) table.default_buckets.push_back({std::stoll(*row[0]), count});
+    if (row[0]) {
+      table.default_buckets.push_back({std::stoll(*row[0]), count});
+    } else if (text(row[1]) == "f") {
+      table.default_infinite_rows += count;
+    }
   }
 }
 

@@ -68,7 +68,7 @@ TEST_CASE("executor: replication lag over the limit holds DDL back") {
   CHECK(session.committed.empty());
 }
 
-TEST_CASE("executor: a lock timeout during a step stops the run; the step is left for later") {
+TEST_CASE("executor: a lock timeout during a step stops the run, the step is left for later") {
   FakeDatabaseSession session;
   session.fail("ATTACH b", "55P03");
   const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b"), step("c")});

@@ -13,6 +13,9 @@ namespace {
 // Upper bound on grid cells examined in one plan, so a runaway span (width 1 over a billion
 // keys) cannot stall the planner; the rest is planned on the next reconcile.
 constexpr int64_t kMaxCellsPerPlan = 100'000;
+// How far before the oldest partition kept DEFAULT rows are still drained into new partitions
+// (1,000 days for a daily policy, about 41 days for an hourly one).
+constexpr int64_t kMaxCellsBehind = 1000;
 
 KeyValue to_epoch(TimePoint now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -165,8 +168,21 @@ class PlanBuilder {
         highest = std::max(highest, grid_->next(grid_->floor(partition->upper - 1)));
       }
     }
+    // The policy's horizon, so that a few stray keys (a client with a broken clock) can neither
+    // stop the policy nor make it plan thousands of partitions: back to kMaxCellsBehind cells
+    // before the oldest partition kept (or now), ahead to twice the forward buffer.
+    const KeyValue horizon_start = grid_->advance(lowest, -kMaxCellsBehind);
+    const KeyValue horizon_end =
+        std::max(highest, grid_->advance(anchor_, 2 * (int64_t{spec_.premake} + 1)));
+    int64_t outside_rows = 0;
+    std::optional<KeyValue> outside_example;
     for (const auto& [lower, rows] : buckets) {
       const KeyValue upper = grid_->next(lower);
+      if (lower < horizon_start || lower >= horizon_end) {
+        outside_rows += rows;
+        if (!outside_example || lower > anchor_) outside_example = lower;
+        continue;
+      }
       if (expired(upper)) {
         finding(Finding::Severity::kInfo, "RowsPastRetention",
                 std::to_string(rows) + " row(s) in DEFAULT belong to " + range(lower, upper) +
@@ -178,6 +194,17 @@ class PlanBuilder {
       highest = std::max(highest, upper);
     }
     if (retention_cutoff_) lowest = std::max(lowest, grid_->floor(*retention_cutoff_));
+    if (outside_rows > 0 || table_.default_infinite_rows > 0) {
+      std::string message = std::to_string(outside_rows + table_.default_infinite_rows) +
+                            " row(s) in DEFAULT lie outside the policy's horizon " +
+                            range(horizon_start, horizon_end) + " and stay there";
+      if (outside_example)
+        message += " (e.g. keys in " + range(*outside_example, grid_->next(*outside_example)) + ")";
+      if (table_.default_infinite_rows > 0)
+        message += "; " + std::to_string(table_.default_infinite_rows) + " with an infinite key";
+      finding(Finding::Severity::kWarning, "RowsOutsideHorizon",
+              message + "; fix or delete them, or widen premake or retention");
+    }
 
     const bool storage_over = storage_over_threshold();
     const bool buffer_left =

@@ -15,7 +15,8 @@ bool needs_human(const std::string& reason) {
          reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
          reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
          reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict" ||
-         reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey";
+         reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey" ||
+         reason == "RowsOutsideHorizon";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
