@@ -161,8 +161,12 @@ class PlanBuilder {
     KeyValue highest = forward_end;
     for (const ObservedPartition* partition : ranged_partitions(table_)) {
       // Gaps are filled from the oldest partition that retention keeps, not from expired ones.
-      if (partition->lower != kUnboundedBelow && !expired(partition->upper)) {
-        lowest = std::min(lowest, grid_->floor(partition->lower));
+      if (!expired(partition->upper)) {
+        // A MINVALUE partition holds everything before its upper bound: the cells after it
+        // are the ones to fill.
+        const KeyValue start =
+            partition->lower != kUnboundedBelow ? partition->lower : partition->upper;
+        if (start != kUnboundedAbove) lowest = std::min(lowest, grid_->floor(start));
       }
       if (partition->upper != kUnboundedAbove) {
         highest = std::max(highest, grid_->next(grid_->floor(partition->upper - 1)));

@@ -329,6 +329,24 @@ TEST_CASE("integer keys anchor on the maximum key") {
         std::string::npos);
 }
 
+TEST_CASE("a MINVALUE partition is understood: the cells after it are filled") {
+  ObservedTable table = partitioned_table();
+  table.partitions.insert(
+      table.partitions.end() - 1,
+      ObservedPartition{
+          {"public", "events_history"}, false, kUnboundedBelow, epoch_seconds(2026, 11, 18)});
+  const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
+  std::vector<std::string> created;
+  for (const auto& action : plan.actions) {
+    if (action.creates) created.push_back(action.creates->name.name);
+  }
+  // Now (the 21st) and three ahead first, then the gap the history partition leaves.
+  CHECK(created == std::vector<std::string>{"events_p20261121", "events_p20261122",
+                                            "events_p20261123", "events_p20261124",
+                                            "events_p20261118", "events_p20261119",
+                                            "events_p20261120"});
+}
+
 TEST_CASE("long names are shortened with a stable hash") {
   const std::string table(60, 't');
   const std::string name = partition_name(table, PartitionGrid::time(TimeUnit::kDay), 0);
