@@ -7,8 +7,17 @@
 namespace partop {
 namespace {
 
-StatementLimits limits_of(const GuardSpec& guards) {
-  return {guards.lock_timeout, guards.statement_timeout};
+// The limits one action runs under: long steps have their own statement timeout.
+StatementLimits limits_of(const GuardSpec& guards, ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kDrainDefault:
+      return {guards.lock_timeout, guards.drain_timeout};
+    case ActionKind::kBuildPartitionIndex:
+    case ActionKind::kRebuildIndex:
+      return {guards.lock_timeout, guards.index_build_timeout};
+    default:
+      return {guards.lock_timeout, guards.statement_timeout};
+  }
 }
 
 // A guard outcome for an error the server raised, or nullopt for an ordinary failure.
@@ -40,13 +49,10 @@ std::optional<Finding> classify(const DatabaseError& error, const StatementLimit
 }  // namespace
 
 Executor::Executor(DatabaseSession& session, const GuardSpec& guards, StopRequested stop_requested)
-    : session_(session),
-      stop_requested_(std::move(stop_requested)),
-      limits_(limits_of(guards)),
-      max_replication_lag_(guards.max_replication_lag) {}
+    : session_(session), stop_requested_(std::move(stop_requested)), guards_(guards) {}
 
 std::vector<std::string> Executor::rendered_sql(const Action& action, const GuardSpec& guards) {
-  const StatementLimits limits = limits_of(guards);
+  const StatementLimits limits = limits_of(guards, action.kind);
   std::vector<std::string> out;
   if (action.transactional) {
     out.push_back("BEGIN");
@@ -63,7 +69,7 @@ std::vector<std::string> Executor::rendered_sql(const Action& action, const Guar
 }
 
 std::optional<Finding> Executor::check_guards(const Action& action) {
-  if (auto lag = replication_lag_exceeded(session_, max_replication_lag_)) {
+  if (auto lag = replication_lag_exceeded(session_, guards_.max_replication_lag)) {
     return Finding{Finding::Severity::kWarning, "ReplicationLagHigh", *lag};
   }
   if (auto holder = find_conflicting_lock(session_, action.locks)) {
@@ -75,11 +81,13 @@ std::optional<Finding> Executor::check_guards(const Action& action) {
 void Executor::apply(const Action& action, Execution& run) {
   const std::string kind(action_kind_name(action.kind));
   if (action.transactional) {
-    const std::vector<long> affected = session_.run_transaction(
-        action.statements, limits_, [&] { crash_point("before-commit:" + kind); });
+    const std::vector<long> affected =
+        session_.run_transaction(action.statements, limits_of(guards_, action.kind),
+                                 [&] { crash_point("before-commit:" + kind); });
     if (action.moved_rows_statement) run.rows_drained += affected.at(*action.moved_rows_statement);
   } else {
-    for (const auto& statement : action.statements) session_.run_autocommit(statement, limits_);
+    for (const auto& statement : action.statements)
+      session_.run_autocommit(statement, limits_of(guards_, action.kind));
   }
   crash_point("after-commit:" + kind);
   run.applied.push_back(action.summary);
@@ -108,7 +116,7 @@ Execution Executor::execute(const std::vector<Action>& actions) {
           previous_applied = true;
         }
       } catch (const DatabaseError& error) {
-        run.stopped = classify(error, limits_, action);
+        run.stopped = classify(error, limits_of(guards_, action.kind), action);
         if (!run.stopped) run.failures.push_back(action.summary + ": " + error.what());
       }
     }

@@ -47,8 +47,7 @@ class Executor {
 
   DatabaseSession& session_;
   StopRequested stop_requested_;
-  StatementLimits limits_;
-  std::chrono::milliseconds max_replication_lag_;
+  GuardSpec guards_;
 };
 
 }  // namespace partop

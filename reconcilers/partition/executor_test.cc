@@ -125,6 +125,30 @@ TEST_CASE("executor: a stop request ends the run at the next step boundary") {
   CHECK(run.not_run == std::vector<std::string>{"create b", "create c"});
 }
 
+TEST_CASE("executor: long steps run under limits of their own") {
+  FakeDatabaseSession session;
+  GuardSpec guards;
+  guards.statement_timeout = std::chrono::seconds(30);
+  guards.drain_timeout = std::chrono::minutes(10);
+  guards.index_build_timeout = std::chrono::hours(6);
+  Action drain(ActionKind::kDrainDefault, "drain");
+  drain.statements = {"WITH moved AS (DELETE ...) INSERT ..."};
+  Action build(ActionKind::kBuildPartitionIndex, "build");
+  build.transactional = false;
+  build.statements = {"CREATE INDEX CONCURRENTLY ..."};
+  Executor(session, guards).execute({step("a"), drain, build});
+  REQUIRE(session.limits_used.size() == 3);
+  CHECK(session.limits_used[0].statement_timeout == std::chrono::seconds(30));
+  CHECK(session.limits_used[1].statement_timeout == std::chrono::minutes(10));
+  CHECK(session.limits_used[2].statement_timeout == std::chrono::hours(6));
+  for (const auto& limits : session.limits_used) CHECK(limits.lock_timeout == guards.lock_timeout);
+  // plan prints the same limits apply uses.
+  bool printed = false;
+  for (const auto& line : Executor::rendered_sql(drain, guards))
+    printed = printed || line == "SET LOCAL statement_timeout = '600000ms'";
+  CHECK(printed);
+}
+
 TEST_CASE("executor: drained rows are counted from the statement that moves them") {
   FakeDatabaseSession session;
   session.affect(250);

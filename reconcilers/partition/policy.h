@@ -45,6 +45,11 @@ struct StorageGuardSpec {
 struct GuardSpec {
   std::chrono::milliseconds lock_timeout{2000};
   std::chrono::milliseconds statement_timeout{30000};
+  // Steps that are long by nature get limits of their own: moving one cell's rows out of DEFAULT
+  // (one transaction, whatever the row count, so that no row is ever in neither place) and
+  // CREATE / REINDEX INDEX CONCURRENTLY on a large partition.
+  std::chrono::milliseconds drain_timeout{600000};
+  std::chrono::milliseconds index_build_timeout{21600000};
   std::chrono::milliseconds max_replication_lag{5000};
   std::optional<StorageGuardSpec> storage;
 };

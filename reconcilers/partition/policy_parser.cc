@@ -203,6 +203,9 @@ void read_guards(const json& object, const std::string& path, GuardSpec& guards,
   ObjectReader reader(object, path, errors);
   guards.lock_timeout = reader.duration("lockTimeout").value_or(guards.lock_timeout);
   guards.statement_timeout = reader.duration("statementTimeout").value_or(guards.statement_timeout);
+  guards.drain_timeout = reader.duration("drainTimeout").value_or(guards.drain_timeout);
+  guards.index_build_timeout =
+      reader.duration("indexBuildTimeout").value_or(guards.index_build_timeout);
   guards.max_replication_lag =
       reader.duration("maxReplicationLag").value_or(guards.max_replication_lag);
   if (const json* storage = reader.object("storage")) {
@@ -391,10 +394,15 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
         {"spec.retention.keep", "keeps less than one interval (" + spec.interval.text +
                                     "): every partition would expire as soon as it is created"});
   }
-  if (spec.guards.statement_timeout < spec.guards.lock_timeout) {
-    errors.push_back({"spec.guards.statementTimeout",
-                      "must not be shorter than lockTimeout: a statement would be cancelled "
-                      "while still allowed to wait for its lock"});
+  for (const auto& [field, timeout] :
+       {std::pair{"statementTimeout", spec.guards.statement_timeout},
+        std::pair{"drainTimeout", spec.guards.drain_timeout},
+        std::pair{"indexBuildTimeout", spec.guards.index_build_timeout}}) {
+    if (timeout < spec.guards.lock_timeout) {
+      errors.push_back({std::string("spec.guards.") + field,
+                        "must not be shorter than lockTimeout: a statement would be cancelled "
+                        "while still allowed to wait for its lock"});
+    }
   }
   return spec;
 }

@@ -113,6 +113,14 @@ TEST_CASE("what users mean: duplicate keys, retention under one interval, timeou
                   "  guards: {lockTimeout: 5s, statementTimeout: 2s}\n")
             .find("spec.guards.statementTimeout: must not be shorter than lockTimeout") == 0);
   CHECK(errors_of("  table: t\n  interval: daily\n  guards: {lockTimeout: 5s}\n").empty());
+  CHECK(errors_of("  table: t\n  interval: daily\n  guards: {lockTimeout: 5s, drainTimeout: 1s}\n")
+            .find("spec.guards.drainTimeout: must not be shorter than lockTimeout") == 0);
+  const auto parsed = parse_policy_yaml(
+      "apiVersion: partop.dev/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: p}\n"
+      "spec: {table: t, interval: daily, guards: {drainTimeout: 1h, indexBuildTimeout: 12h}}\n");
+  REQUIRE(parsed[0].ok());
+  CHECK(parsed[0].policy->spec.guards.drain_timeout == std::chrono::hours(1));
+  CHECK(parsed[0].policy->spec.guards.index_build_timeout == std::chrono::hours(12));
 }
 
 TEST_CASE("every invalid field is named") {

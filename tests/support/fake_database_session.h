@@ -33,20 +33,23 @@ class FakeDatabaseSession : public DatabaseSession {
     return {};
   }
   std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                    const StatementLimits&,
+                                    const StatementLimits& limits,
                                     const std::function<void()>& before_commit) override {
+    limits_used.push_back(limits);
     for (const auto& statement : statements) throw_if_failing(statement);
     if (before_commit) before_commit();
     committed.push_back(statements);
     return std::vector<long>(statements.size(), affected_);
   }
-  void run_autocommit(const std::string& statement, const StatementLimits&) override {
+  void run_autocommit(const std::string& statement, const StatementLimits& limits) override {
+    limits_used.push_back(limits);
     throw_if_failing(statement);
     committed.push_back({statement});
   }
 
   std::vector<std::string> queries;
   std::vector<std::vector<std::string>> committed;  // each transaction's statements, in order
+  std::vector<StatementLimits> limits_used;         // of each transaction or statement run
 
  private:
   void throw_if_failing(const std::string& statement) {
