@@ -43,11 +43,11 @@ const runtime::Resource& secrets() {
   return resource;
 }
 
-Result next_after(const Outcome& outcome, std::chrono::milliseconds resync_interval) {
+Result next_after(const Outcome& outcome) {
   const std::string reason = outcome.ready_reason();
   if (reason == "ShuttingDown") return Result::done();  // the queue is going away
   if (!outcome.retry_with_backoff || is_stalled(outcome))
-    return Result::requeue_after(resync_interval);
+    return Result::requeue_after(outcome.requeue_after);
   // Storage does not free itself within seconds: it is retried on the long backoff.
   if (const std::string guard = guard_name(reason); !guard.empty() && guard != "storage")
     return Result::guard_deferred();
@@ -124,7 +124,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
       result = Result::requeue_after(kConflictRetry);
     } else {
       outcome = run_engine(policy, *dsn.dsn);
-      result = next_after(outcome, policy.spec.schedule.resync_interval);
+      result = next_after(outcome);
     }
   }
 

@@ -64,8 +64,9 @@ inline constexpr const char* kPolicyKind = "PartitionPolicy";
 void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
                        const PolicyBackend& backend);
 
-// What the controller does with a policy's key after an engine outcome (see the file comment).
-runtime::Result next_after(const Outcome& outcome, std::chrono::milliseconds resync_interval);
+// What the controller does with a policy's key after an engine outcome (see the file comment);
+// a Ready or Stalled policy is looked at again after the outcome's requeue_after.
+runtime::Result next_after(const Outcome& outcome);
 
 // Adds the PartitionPolicy controller to `manager`, watching the manager's source of
 // partition_policies() and reporting through `backend`.

@@ -193,26 +193,25 @@ TEST_CASE("next_after: guards retry soon, failures back off, Stalled and Ready w
     set_condition(o.conditions, {"Ready", "False", reason, ""});
     set_condition(o.conditions, {"Stalled", stalled ? "True" : "False", reason, ""});
     o.retry_with_backoff = retry;
+    o.requeue_after = std::chrono::milliseconds(600000);
     return o;
   };
   const auto resync = std::chrono::milliseconds(600000);
-  CHECK(next_after(outcome("LockTimeout", true, false), resync).next ==
+  CHECK(next_after(outcome("LockTimeout", true, false)).next == Result::Next::kGuardDeferred);
+  CHECK(next_after(outcome("ReplicationLagHigh", true, false)).next ==
         Result::Next::kGuardDeferred);
-  CHECK(next_after(outcome("ReplicationLagHigh", true, false), resync).next ==
-        Result::Next::kGuardDeferred);
-  CHECK(next_after(outcome("Busy", true, false), resync).next == Result::Next::kGuardDeferred);
-  CHECK(next_after(outcome("StorageQuotaExceeded", true, false), resync).next ==
-        Result::Next::kError);
-  CHECK(next_after(outcome("DatabaseUnavailable", true, false), resync).next ==
-        Result::Next::kError);
-  CHECK(next_after(outcome("ActionFailed", true, false), resync).next == Result::Next::kError);
-  CHECK(next_after(outcome("ShuttingDown", true, false), resync).next == Result::Next::kDone);
-  const Result stalled = next_after(outcome("TableNotFound", true, true), resync);
+  CHECK(next_after(outcome("Busy", true, false)).next == Result::Next::kGuardDeferred);
+  CHECK(next_after(outcome("StorageQuotaExceeded", true, false)).next == Result::Next::kError);
+  CHECK(next_after(outcome("DatabaseUnavailable", true, false)).next == Result::Next::kError);
+  CHECK(next_after(outcome("ActionFailed", true, false)).next == Result::Next::kError);
+  CHECK(next_after(outcome("ShuttingDown", true, false)).next == Result::Next::kDone);
+  const Result stalled = next_after(outcome("TableNotFound", true, true));
   CHECK(stalled.next == Result::Next::kRequeueAfter);
   CHECK(stalled.after == resync);
   Outcome ready;
+  ready.requeue_after = resync;
   set_condition(ready.conditions, {"Ready", "True", "Reconciled", ""});
-  CHECK(next_after(ready, resync).next == Result::Next::kRequeueAfter);
+  CHECK(next_after(ready).next == Result::Next::kRequeueAfter);
 }
 
 }  // namespace partop::controller

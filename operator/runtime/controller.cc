@@ -95,12 +95,6 @@ void Controller::enqueue(const std::string& key) {
   if (queue_) queue_->add(key);
 }
 
-std::optional<WorkQueue::TimePoint> Controller::due(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!queue_) return std::nullopt;
-  return queue_->due(key);
-}
-
 void Controller::sample_metrics() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!queue_) {

@@ -61,12 +61,8 @@ class Controller {
   bool active() const { return active_; }
 
   void enqueue(const std::string& key);
-  const std::string& name() const { return options_.name; }
-  Reconciler& reconciler() { return *reconciler_; }
   // Publishes this controller's work-queue figures to the metrics.
   void sample_metrics();
-  // When `key` is next due (for tests and diagnostics); nullopt when not delayed.
-  std::optional<WorkQueue::TimePoint> due(const std::string& key) const;
 
  private:
   void on_primary(const std::string& key, const nlohmann::json* object);
