@@ -60,6 +60,35 @@ TEST_CASE("gaps between existing partitions are filled, existing ones untouched"
   CHECK(db.count("SELECT count(*) FROM metrics_old") == 1);
 }
 
+TEST_CASE(
+    "a hand-made layout partop cannot extend without holes or mixed widths runs no cell DDL") {
+  TestDatabase db;
+  db.exec(R"(
+    CREATE TABLE metrics (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+    CREATE TABLE metrics_half PARTITION OF metrics
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC') - interval '36 hours')
+                   TO (date_trunc('day', now(), 'UTC') - interval '12 hours');
+  )");
+  db.reset_ddl_log();
+  Outcome outcome =
+      apply_policy(db, make_policy("  table: metrics\n  interval: daily\n  premake: 2\n"));
+  CHECK(outcome.ready_reason() == "PartitionConflict");
+  CHECK(outcome.condition("Stalled")->status == "True");
+  CHECK(outcome.condition("Ready")->message.find("public.metrics_half") != std::string::npos);
+  // DEFAULT only: a daily cell beside metrics_half would leave half a day routed to DEFAULT.
+  CHECK(db.partitions("metrics") == std::vector<std::string>{"metrics_half", "metrics_default"});
+
+  db.exec(R"(
+    CREATE TABLE monthly (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+    CREATE TABLE monthly_this PARTITION OF monthly
+      FOR VALUES FROM (date_trunc('month', now(), 'UTC'))
+                   TO (date_trunc('month', now(), 'UTC') + interval '1 month');
+  )");
+  outcome = apply_policy(db, make_policy("  table: monthly\n  interval: daily\n  premake: 2\n"));
+  CHECK(outcome.ready_reason() == "LayoutMismatch");
+  CHECK(db.partitions("monthly") == std::vector<std::string>{"monthly_this", "monthly_default"});
+}
+
 TEST_CASE("every key type and interval") {
   struct Case {
     std::string type;
@@ -151,7 +180,9 @@ TEST_CASE("the storage guard postpones forward partitions while the buffer lasts
   db.exec(R"(
     CREATE TABLE events (created_at timestamptz) PARTITION BY RANGE (created_at);
     CREATE TABLE events_today PARTITION OF events
-      FOR VALUES FROM (date_trunc('day', now(), 'UTC')) TO (date_trunc('day', now(), 'UTC') + interval '2 days');
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC')) TO (date_trunc('day', now(), 'UTC') + interval '1 day');
+    CREATE TABLE events_tomorrow PARTITION OF events
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC') + interval '1 day') TO (date_trunc('day', now(), 'UTC') + interval '2 days');
   )");
   const Outcome outcome = apply_policy(
       db, make_policy("  table: events\n  interval: daily\n  defaultPartition: {enabled: false}\n"

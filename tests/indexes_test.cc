@@ -72,4 +72,51 @@ TEST_CASE("an index whose definition differs from the declaration is reported, n
         std::string::npos);
 }
 
+TEST_CASE("a parent index PostgreSQL refuses stops its partition builds: no orphan indexes") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE "
+      "(created_at)");
+  const std::string spec = "  table: events\n  interval: daily\n  premake: 1\n";
+  REQUIRE(apply_policy(db, make_policy(spec)).ready());
+  // The index name is taken by a table in the schema: CREATE INDEX ... ON ONLY fails.
+  db.exec("CREATE TABLE events_id_idx (note text)");
+  const Outcome outcome =
+      apply_policy(db, make_policy(spec + "  indexes: [{name: events_id_idx, columns: [id]}]\n"));
+  CHECK(outcome.ready_reason() == "ActionFailed");
+  CHECK(outcome.condition("Ready")->message.find("events_id_idx") != std::string::npos);
+  CHECK(db.count("SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE "
+                 "'events_p%_events_id_idx'") == 0);
+}
+
+TEST_CASE("a partial index is built on every partition and then matches PostgreSQL's rendering") {
+  TestDatabase db;
+  db.exec(
+      "CREATE TABLE jobs (id bigint, state varchar(20), attempts int, archived boolean,"
+      " created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)");
+  const Policy policy = make_policy(
+      "  table: jobs\n  interval: daily\n  premake: 1\n  indexes:\n"
+      "  - {name: jobs_pending, columns: [id], include: [attempts],\n"
+      "     where: \"state = 'pending' AND attempts > -1 AND NOT archived\"}\n"
+      "  - {name: jobs_recent, columns: [created_at], where: \"created_at > '2026-01-01 "
+      "00:00:00+00'\"}\n");
+  Outcome outcome = apply_policy(db, policy);
+  REQUIRE_MESSAGE(outcome.ready(), outcome.condition("Ready")->message);
+  CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'jobs_pending'::regclass") ==
+        3);
+  CHECK(db.scalar("SELECT pg_get_indexdef('jobs_pending'::regclass)").find("WHERE") !=
+        std::string::npos);
+  // The second apply reads the predicates back as PostgreSQL prints them: same declaration.
+  db.reset_ddl_log();
+  outcome = apply_policy(db, policy);
+  REQUIRE_MESSAGE(outcome.ready(), outcome.condition("Ready")->message);
+  CHECK(db.ddl_count() == 0);
+
+  // A different predicate under the same name is reported, not replaced.
+  outcome = apply_policy(db, make_policy("  table: jobs\n  interval: daily\n  premake: 1\n"
+                                         "  indexes: [{name: jobs_pending, columns: [id], "
+                                         "include: [attempts], where: \"state = 'done'\"}]\n"));
+  CHECK(outcome.ready_reason() == "IndexDefinitionMismatch");
+}
+
 }  // namespace partop::testing

@@ -49,8 +49,12 @@ struct Action {
   std::vector<std::string> statements;
   std::vector<LockRequest> locks;  // for the lock guard, strongest first
   std::optional<ExpectedPartition> creates;
-  // Run only if the action before it was applied (an ATTACH after the build it attaches).
-  bool requires_previous = false;
+  // Dependencies between actions of one run: an action whose `needs` names the `provides` of
+  // an action that was not applied (failed, or itself skipped) is not run either — no ATTACH of
+  // an index whose build failed, no partition index build under a parent index that could not
+  // be created. Names an action of another run (or none) never block.
+  std::string provides;
+  std::vector<std::string> needs;
   // For a drain: statement index whose affected-row count is the number of rows moved.
   std::optional<size_t> moved_rows_statement;
 };

@@ -28,6 +28,7 @@ struct ObservedParentIndex {
   bool unique = false;
   std::string method;
   bool valid = true;
+  std::string predicate;  // a partial index's WHERE, as pg_get_expr prints it; "" = none
 };
 
 // An index on one partition, attached to a parent index or standing alone.
@@ -62,7 +63,7 @@ struct ObservedTable {
   std::string key_type_name;  // format_type() of the key column
   std::optional<KeyType> key_type;
   std::vector<std::string> columns;
-  std::string owner;                          // role that owns the parent
+  std::string owner;  // role that owns the parent
   // Foreign keys of other tables that reference this one, as "constraint on table".
   std::vector<std::string> referencing_foreign_keys;
   std::vector<ObservedGrant> grants;          // what every partition partop creates must grant too

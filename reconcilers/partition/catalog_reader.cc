@@ -73,6 +73,7 @@ bool interval_fits_key(const IntervalSpec& interval, KeyType type) {
 void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table) {
   const SqlRows parent_rows = session.query(
       "SELECT ic.relname, ix.indisunique, am.amname, ix.indisvalid, ix.indnkeyatts,"
+      "  coalesce(pg_get_expr(ix.indpred, ix.indrelid), ''),"
       "  (SELECT json_agg(coalesce(a.attname::text, '(expression)') ORDER BY k.ord)"
       "     FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
       "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum)"
@@ -86,7 +87,8 @@ void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTabl
     index.method = text(row[2]);
     index.valid = text(row[3]) == "t";
     const size_t key_count = std::stoul(text(row[4]));
-    const std::vector<std::string> all = json_strings(row[5]);
+    index.predicate = text(row[5]);
+    const std::vector<std::string> all = json_strings(row[6]);
     index.columns.assign(all.begin(), all.begin() + std::min(key_count, all.size()));
     if (all.size() > key_count) index.include.assign(all.begin() + key_count, all.end());
     table.indexes.push_back(std::move(index));

@@ -57,6 +57,7 @@ std::string TableDdl::columns_sql(const std::vector<std::string>& columns) const
 std::string TableDdl::index_definition(const IndexSpec& index) const {
   std::string out = " USING " + index.method + " (" + columns_sql(index.columns) + ")";
   if (!index.include.empty()) out += " INCLUDE (" + columns_sql(index.include) + ")";
+  if (!index.where.empty()) out += " WHERE " + index.where;
   return out;
 }
 

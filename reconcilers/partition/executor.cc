@@ -1,5 +1,8 @@
 #include "reconcilers/partition/executor.h"
 
+#include <algorithm>
+#include <set>
+
 #include "reconcilers/document/duration.h"
 #include "reconcilers/partition/crash_point.h"
 #include "reconcilers/partition/guards.h"
@@ -97,14 +100,17 @@ void Executor::apply(const Action& action, Execution& run) {
 
 Execution Executor::execute(const std::vector<Action>& actions) {
   Execution run;
-  bool previous_applied = true;
+  std::set<std::string> unavailable;  // `provides` of actions not applied in this run
   for (size_t i = 0; i < actions.size() && !run.stopped; ++i) {
     const Action& action = actions[i];
-    if (action.requires_previous && !previous_applied) {
+    const bool dependency_missing =
+        std::any_of(action.needs.begin(), action.needs.end(),
+                    [&](const std::string& name) { return unavailable.count(name) > 0; });
+    if (!action.provides.empty()) unavailable.insert(action.provides);
+    if (dependency_missing) {
       run.not_run.push_back(action.summary);
       continue;
     }
-    previous_applied = false;
     if (stop_requested_ && stop_requested_()) {
       run.stopped = Finding{Finding::Severity::kWarning, "ShuttingDown",
                             "stopped before " + action.summary + " on shutdown"};
@@ -113,7 +119,7 @@ Execution Executor::execute(const std::vector<Action>& actions) {
         run.stopped = check_guards(action);
         if (!run.stopped) {
           apply(action, run);
-          previous_applied = true;
+          unavailable.erase(action.provides);
         }
       } catch (const DatabaseError& error) {
         run.stopped = classify(error, limits_of(guards_, action.kind), action);

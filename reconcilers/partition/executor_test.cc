@@ -11,11 +11,12 @@ namespace {
 
 using testing::FakeDatabaseSession;
 
-Action step(const std::string& name, bool requires_previous = false) {
+Action step(const std::string& name, std::vector<std::string> needs = {}) {
   Action action(ActionKind::kCreatePartition, "create " + name);
   action.statements = {"CREATE TABLE " + name + " ()", "ALTER TABLE parent ATTACH " + name};
   action.locks = {{{"public", "parent"}, LockMode::kShareUpdateExclusive}};
-  action.requires_previous = requires_previous;
+  action.provides = name;
+  action.needs = std::move(needs);
   return action;
 }
 
@@ -101,16 +102,24 @@ TEST_CASE("executor: a refused privilege stops the run and says what partop's ro
   CHECK(run.not_run == std::vector<std::string>{"create a", "create b"});
 }
 
-TEST_CASE("executor: an ordinary SQL error fails its own step and the step that needs it") {
+TEST_CASE("executor: an ordinary SQL error fails its own step and the steps that need it") {
   FakeDatabaseSession session;
   session.fail("CREATE TABLE a", "42P07");  // duplicate_table
-  const Execution run =
-      Executor(session, GuardSpec{}).execute({step("a"), step("a-index", true), step("b")});
+  const Execution run = Executor(session, GuardSpec{})
+                            .execute({step("a"), step("b"), step("a-index", {"a"}),
+                                      step("a-index-attach", {"a-index"}), step("c", {"b"})});
   CHECK_FALSE(run.stopped.has_value());
   REQUIRE(run.failures.size() == 1);
   CHECK(run.failures[0].find("create a: injected failure") == 0);
-  CHECK(run.not_run == std::vector<std::string>{"create a-index"});
-  CHECK(run.applied == std::vector<std::string>{"create b"});
+  // Skipped transitively: a dependency that was itself skipped is missing too.
+  CHECK(run.not_run == std::vector<std::string>{"create a-index", "create a-index-attach"});
+  CHECK(run.applied == std::vector<std::string>{"create b", "create c"});
+}
+
+TEST_CASE("executor: a dependency planned in another run never blocks") {
+  FakeDatabaseSession session;
+  const Execution run = Executor(session, GuardSpec{}).execute({step("x", {"built-earlier"})});
+  CHECK(run.applied == std::vector<std::string>{"create x"});
 }
 
 TEST_CASE("executor: a stop request ends the run at the next step boundary") {

@@ -51,7 +51,7 @@ bool check_table(const ObservedTable& table, std::vector<Finding>& findings) {
 }
 
 bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table,
-                             std::vector<Finding>& findings) {
+                              std::vector<Finding>& findings) {
   const size_t before = findings.size();
   const bool time_key = is_time_key(*table.key_type);
   const std::string key_desc =
@@ -74,7 +74,7 @@ bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table
   for (size_t i = 0; i < spec.indexes.size(); ++i) {
     const IndexSpec& index = spec.indexes[i];
     const std::string field = "spec.indexes[" + std::to_string(i) + "]";
-    for (const auto* list : {&index.columns, &index.include}) {
+    for (const auto* list : {&index.columns, &index.include, &index.where_columns}) {
       for (const std::string& column : *list) {
         if (!columns.count(column)) {
           invalid_spec(findings, field,

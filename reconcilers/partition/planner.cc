@@ -5,6 +5,7 @@
 #include <set>
 
 #include "reconcilers/partition/ddl.h"
+#include "reconcilers/partition/index_predicate.h"
 #include "reconcilers/partition/plan_checks.h"
 
 namespace partop {
@@ -105,7 +106,8 @@ class PlanBuilder {
 
   bool matches(const ObservedParentIndex& observed, const IndexSpec& wanted) const {
     return observed.columns == wanted.columns && observed.include == wanted.include &&
-           observed.unique == wanted.unique && observed.method == wanted.method;
+           observed.unique == wanted.unique && observed.method == wanted.method &&
+           comparable_predicate(observed.predicate) == comparable_predicate(wanted.where);
   }
 
   void plan_parent_indexes() {
@@ -116,6 +118,7 @@ class PlanBuilder {
                                                           table_.name.display() + " (ONLY parent)"};
         action.statements = {ddl_.create_parent_index(index)};
         action.locks = {{table_.name, LockMode::kShare}};
+        action.provides = parent_index_step(index.name);
         plan_.actions.push_back(std::move(action));
         continue;
       }
@@ -210,13 +213,14 @@ class PlanBuilder {
               message + "; fix or delete them, or widen premake or retention");
     }
 
+    if (!layout_on_grid()) return;
+
     const bool storage_over = storage_over_threshold();
     const bool buffer_left =
         plan_.figures.buffered_until && *plan_.figures.buffered_until > grid_->next(anchor_);
     int deferred_for_storage = 0;
     std::vector<Action> current_and_forward;
     std::vector<Action> others;
-    std::set<std::string> reported_conflicts;
     int64_t cells = 0;
     for (KeyValue lower = lowest; lower < highest; lower = grid_->next(lower)) {
       if (++cells > kMaxCellsPerPlan) {
@@ -226,20 +230,10 @@ class PlanBuilder {
         break;
       }
       const KeyValue upper = grid_->next(lower);
-      const CellCoverage cell = cell_coverage(table_, lower, upper);
-      if (cell.kind == CellCoverage::Kind::kCovered) continue;
+      // Every partition kept lies on the grid (layout_on_grid), so a cell is covered or free.
+      if (cell_coverage(table_, lower, upper).kind != CellCoverage::Kind::kFree) continue;
       const auto bucket = buckets.find(lower);
       const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
-      if (cell.kind == CellCoverage::Kind::kConflict) {
-        if (reported_conflicts.insert(cell.conflicting->name.display()).second) {
-          finding(Finding::Severity::kWarning, "PartitionConflict",
-                  "partition " + cell.conflicting->name.display() + " " +
-                      range(cell.conflicting->lower, cell.conflicting->upper) +
-                      " overlaps the planned interval " + range(lower, upper) +
-                      " without covering it; it is left untouched");
-        }
-        continue;
-      }
       const QualifiedName name = ddl_.sibling(partition_name(table_.name.name, *grid_, lower));
       Action action = [&] {
         if (rows > 0) {
@@ -288,13 +282,52 @@ class PlanBuilder {
     for (auto& action : others) plan_.actions.push_back(std::move(action));
   }
 
+  // Dependency names (Action::provides/needs) of the indexes this plan creates.
+  static std::string parent_index_step(const std::string& index) { return "parent-index " + index; }
+  static std::string index_step(const QualifiedName& index) { return "index " + index.display(); }
+
+  // Attaching an index whose build just failed would attach an invalid index, and there is
+  // nothing to attach to if the parent index could not be created.
+  // True when every partition retention keeps has bounds on the policy's grid and spans one
+  // cell (a MINVALUE or MAXVALUE side aside). Otherwise the layout is ambiguous — a hand-made
+  // partition off the grid, or one of another width — and creating the policy's cells next to
+  // it would leave holes that route rows to DEFAULT forever or mix widths: no cell is created
+  // or drained until a human settles it (the other steps go on).
+  bool layout_on_grid() {
+    bool on_grid = true;
+    for (const ObservedPartition* partition : ranged_partitions(table_)) {
+      if (expired(partition->upper)) continue;
+      const bool lower_finite = partition->lower != kUnboundedBelow;
+      const bool upper_finite = partition->upper != kUnboundedAbove;
+      const bool aligned = (!lower_finite || grid_->floor(partition->lower) == partition->lower) &&
+                           (!upper_finite || grid_->floor(partition->upper) == partition->upper);
+      const std::string name = "partition " + partition->name.display() + " " +
+                               range(partition->lower, partition->upper);
+      if (!aligned) {
+        finding(Finding::Severity::kWarning, "PartitionConflict",
+                name + " is not aligned on the grid of the policy's interval (" +
+                    spec_.interval.text +
+                    "); no partition is created or drained while the layout is ambiguous "
+                    "(cells beside it would leave holes that route rows to DEFAULT)");
+        on_grid = false;
+      } else if (lower_finite && upper_finite &&
+                 grid_->next(partition->lower) != partition->upper) {
+        finding(Finding::Severity::kWarning, "LayoutMismatch",
+                name + " spans several of the policy's intervals (" + spec_.interval.text +
+                    "); no partition of another width is created beside it: declare the "
+                    "interval the table uses, or re-partition it by hand");
+        on_grid = false;
+      }
+    }
+    return on_grid;
+  }
+
   Action attach_action(const std::string& parent_index, const QualifiedName& child,
                        const std::string& summary) const {
     Action attach{ActionKind::kAttachPartitionIndex, summary};
     attach.statements = {ddl_.attach_index(parent_index, child)};
     attach.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
-    // Attaching an index whose build just failed would attach an invalid index.
-    attach.requires_previous = true;
+    attach.needs = {parent_index_step(parent_index), index_step(child)};
     return attach;
   }
 
@@ -304,6 +337,7 @@ class PlanBuilder {
     action.transactional = false;
     action.statements = {TableDdl::reindex(index)};
     action.locks = {{table, LockMode::kShareUpdateExclusive}};
+    action.provides = index_step(index);
     return action;
   }
 
@@ -355,6 +389,9 @@ class PlanBuilder {
           action.transactional = false;
           action.statements = {ddl_.build_partition_index(child, partition, index)};
           action.locks = {{partition, LockMode::kShareUpdateExclusive}};
+          action.provides = index_step(child);
+          // A parent index PostgreSQL refused would leave these builds orphaned.
+          action.needs = {parent_index_step(index.name)};
           plan_.actions.push_back(std::move(action));
         } else if (!leftover->second->valid) {
           // A failed concurrent build of ours. Not deferred to the maintenance window: the
@@ -364,6 +401,7 @@ class PlanBuilder {
               child, partition,
               "rebuild invalid index " + child.display() + " left by a failed build");
           action.kind = ActionKind::kBuildPartitionIndex;
+          action.needs = {parent_index_step(index.name)};
           plan_.actions.push_back(std::move(action));
         }
         plan_.actions.push_back(attach_action(
@@ -375,7 +413,7 @@ class PlanBuilder {
         Action revalidate = attach_action(index.name, any_attached->name,
                                           "re-attach index " + any_attached->name.display() +
                                               " so that " + index.name + " is validated");
-        revalidate.requires_previous = false;
+        revalidate.needs = {parent_index_step(index.name)};
         plan_.actions.push_back(std::move(revalidate));
       }
     }

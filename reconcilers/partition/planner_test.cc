@@ -207,7 +207,7 @@ TEST_CASE("rows in DEFAULT past retention stay there and are reported") {
   REQUIRE(find(plan, "RowsPastRetention") != nullptr);
 }
 
-TEST_CASE("partitions off the grid are reported, never touched") {
+TEST_CASE("a partition off the grid is reported, and no cell is created beside it") {
   ObservedTable table = partitioned_table();
   table.partitions.insert(table.partitions.begin(),
                           ObservedPartition{{"public", "legacy"},
@@ -218,9 +218,36 @@ TEST_CASE("partitions off the grid are reported, never touched") {
   const Finding* conflict = find(plan, "PartitionConflict");
   REQUIRE(conflict != nullptr);
   CHECK(conflict->message.find("public.legacy") != std::string::npos);
-  for (const auto& action : plan.actions) {
-    CHECK(action.creates->lower >= epoch_seconds(2026, 11, 23));
-  }
+  // Cells before and after it would leave [21st 00:00, 21st 12:00) and [22nd 12:00, 23rd) as
+  // holes routed to DEFAULT forever.
+  for (const auto& action : plan.actions) CHECK_FALSE(action.creates.has_value());
+}
+
+TEST_CASE("a coarser hand-made layout is reported, not extended with cells of another width") {
+  ObservedTable table = partitioned_table();
+  table.partitions.insert(table.partitions.begin(), ObservedPartition{{"public", "events_2026_11"},
+                                                                      false,
+                                                                      epoch_seconds(2026, 11, 1),
+                                                                      epoch_seconds(2026, 12, 1)});
+  const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
+  const Finding* mismatch = find(plan, "LayoutMismatch");
+  REQUIRE(mismatch != nullptr);
+  CHECK(mismatch->message.find("public.events_2026_11") != std::string::npos);
+  for (const auto& action : plan.actions) CHECK_FALSE(action.creates.has_value());
+}
+
+TEST_CASE("an expired partition off the grid does not hold back the forward buffer") {
+  ObservedTable table = partitioned_table();
+  table.partitions.insert(table.partitions.begin(), ObservedPartition{{"public", "events_2025_01"},
+                                                                      false,
+                                                                      epoch_seconds(2025, 1, 1),
+                                                                      epoch_seconds(2025, 2, 1)});
+  PolicySpec spec = daily_spec();
+  spec.retention = RetentionSpec{30, RetentionSpec::Unit::kDays};
+  const Plan plan = plan_reconcile(spec, table, {}, kNow);
+  CHECK(find(plan, "LayoutMismatch") == nullptr);
+  CHECK(std::count_if(plan.actions.begin(), plan.actions.end(),
+                      [](const Action& a) { return a.kind == ActionKind::kCreatePartition; }) > 0);
 }
 
 TEST_CASE("the storage guard postpones new partitions only while the buffer lasts") {
@@ -267,7 +294,7 @@ TEST_CASE("declared indexes: parent ON ONLY, concurrent child builds, attach") {
   ObservedTable table = partitioned_table();
   for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   PolicySpec spec = daily_spec();
-  spec.indexes.push_back(IndexSpec{"events_id_idx", {"id"}, false, "btree", {}});
+  spec.indexes.push_back(IndexSpec{"events_id_idx", {"id"}, false, "btree", {}, "", {}});
   Plan plan = plan_reconcile(spec, table, {}, kNow);
   REQUIRE(!plan.actions.empty());
   CHECK(plan.actions[0].statements[0] ==
@@ -282,7 +309,7 @@ TEST_CASE("declared indexes: parent ON ONLY, concurrent child builds, attach") {
         "\"public\".\"events_p20261121_events_id_idx\"");
 
   // Parent index present, one partition lacks it, one has an invalid leftover of ours.
-  table.indexes.push_back({"events_id_idx", {"id"}, {}, false, "btree", false});
+  table.indexes.push_back({"events_id_idx", {"id"}, {}, false, "btree", false, ""});
   for (const auto& partition : table.partitions) {
     if (partition.name.name == "events_p20261123") continue;
     const bool leftover = partition.name.name == "events_p20261124";
@@ -302,7 +329,7 @@ TEST_CASE("declared indexes: parent ON ONLY, concurrent child builds, attach") {
 TEST_CASE("a unique index must contain the partition key") {
   ObservedTable table = partitioned_table();
   PolicySpec spec = daily_spec();
-  spec.indexes.push_back(IndexSpec{"events_id_key", {"id"}, true, "btree", {}});
+  spec.indexes.push_back(IndexSpec{"events_id_key", {"id"}, true, "btree", {}, "", {}});
   Plan plan = plan_reconcile(spec, table, {}, kNow);
   REQUIRE(plan.blocked());
   CHECK(plan.findings[0].message.find("spec.indexes[0].unique") == 0);

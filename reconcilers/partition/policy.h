@@ -25,6 +25,8 @@ struct IndexSpec {
   bool unique = false;
   std::string method = "btree";
   std::vector<std::string> include;
+  std::string where;                       // partial index predicate, canonical SQL; "" = none
+  std::vector<std::string> where_columns;  // the columns the predicate names
 };
 
 // How far back partitions are kept. Time keys count calendar units back from now; integer keys

@@ -11,6 +11,7 @@
 
 #include "reconcilers/document/duration.h"
 #include "reconcilers/document/envelope.h"
+#include "reconcilers/partition/index_predicate.h"
 
 namespace partop {
 namespace {
@@ -115,6 +116,15 @@ std::vector<IndexSpec> read_indexes(ObjectReader& spec, std::vector<FieldError>&
       index.method = *method;
     }
     index.include = read_identifier_list(reader, "include");
+    if (auto where = reader.string("where")) {
+      std::string error;
+      if (auto predicate = parse_index_predicate(*where, error)) {
+        index.where = predicate->sql;
+        index.where_columns = predicate->columns;
+      } else {
+        reader.error("where", error);
+      }
+    }
     if (index.unique && index.method != "btree") {
       reader.error("unique", "unique indexes must use method btree");
     }

@@ -182,6 +182,29 @@ TEST_CASE("SQL injection attempts in identifier fields are rejected") {
   }
 }
 
+TEST_CASE("a partial index predicate is parsed, rendered quoted, and refused beyond its grammar") {
+  nlohmann::json doc = {{"apiVersion", "partop.dev/v1alpha1"},
+                        {"kind", "PartitionPolicy"},
+                        {"metadata", {{"name", "p"}}},
+                        {"spec",
+                         {{"table", "t"},
+                          {"interval", "daily"},
+                          {"indexes",
+                           {{{"name", "t_open"},
+                             {"columns", {"id"}},
+                             {"where", "closed_at IS NULL AND state <> 'x'"}}}}}}};
+  auto parsed = parse_policy(doc);
+  REQUIRE_MESSAGE(parsed.ok(), parsed.error_summary());
+  CHECK(parsed.policy->spec.indexes[0].where == R"("closed_at" IS NULL AND "state" <> 'x')");
+  CHECK(parsed.policy->spec.indexes[0].where_columns ==
+        std::vector<std::string>{"closed_at", "state"});
+  doc["spec"]["indexes"][0]["where"] = "true); DROP TABLE users; --";
+  parsed = parse_policy(doc);
+  CHECK_MESSAGE(
+      parsed.error_summary().find("spec.indexes[0].where: unexpected ';' at position 6") == 0,
+      parsed.error_summary());
+}
+
 TEST_CASE("document-level errors") {
   auto parsed =
       parse_policy_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {}\n");

@@ -13,8 +13,9 @@ namespace {
 bool needs_human(const std::string& reason) {
   return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
          reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
-         reason == "IndexDefinitionMismatch" || reason == "DefaultPartitionNotEmpty" ||
-         reason == "ActionFailed" || reason == "VerificationFailed" || reason == "Conflict" ||
+         reason == "LayoutMismatch" || reason == "IndexDefinitionMismatch" ||
+         reason == "DefaultPartitionNotEmpty" || reason == "ActionFailed" ||
+         reason == "VerificationFailed" || reason == "Conflict" ||
          reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey" ||
          reason == "RowsOutsideHorizon";
 }
