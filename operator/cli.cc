@@ -18,6 +18,8 @@
 #include "operator/runtime/file_source.h"
 #include "operator/runtime/log.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/migration/migration_parser.h"
+#include "reconcilers/migration/migration_reconciler.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -76,22 +78,40 @@ Options parse_options(const std::vector<std::string>& args, bool allow_files, bo
   return options;
 }
 
-// The documents of the -f paths. Files that cannot be read or are not YAML are reported on
-// stderr and make the command exit 2; a duplicate name is reported and exits 1.
+bool is_migration(const json& document) {
+  return document.value("kind", json()) == kMigrationKind;
+}
+
+// The documents of the -f paths, one source per kind (a document of no known kind goes with the
+// policies, which report it). Files that cannot be read or are not YAML are reported on stderr
+// and make the command exit 2; a duplicate name within a kind is reported and exits 1.
 struct Loaded {
-  std::unique_ptr<runtime::FileSource> source;
+  std::unique_ptr<runtime::FileSource> source;      // PartitionPolicy
+  std::unique_ptr<runtime::FileSource> migrations;  // PartitionMigration
   bool file_errors = false;
   bool duplicates = false;
 };
 
 Loaded load(const std::vector<std::string>& paths) {
   Loaded loaded;
-  loaded.source = std::make_unique<runtime::FileSource>(paths);
+  loaded.source = std::make_unique<runtime::FileSource>(
+      paths, [](const json& document) { return !is_migration(document); });
+  loaded.migrations = std::make_unique<runtime::FileSource>(paths, is_migration);
   for (const auto& problem : loaded.source->load()) {
     std::cerr << "partop: " << problem.message << "\n";
     (problem.unreadable ? loaded.file_errors : loaded.duplicates) = true;
   }
+  for (const auto& problem : loaded.migrations->load()) {
+    if (problem.unreadable) continue;  // reported above
+    std::cerr << "partop: " << problem.message << "\n";
+    loaded.duplicates = true;
+  }
   return loaded;
+}
+
+std::atomic<bool> g_stop_requested{false};
+extern "C" void request_stop(int) {
+  g_stop_requested = true;
 }
 
 // The one-shot backend: like `partop run`'s, but it keeps each outcome for printing instead of
@@ -123,6 +143,12 @@ void print_text(const Outcome& outcome) {
               << "  default rows: " << outcome.figures.default_rows
               << "  invalid indexes: " << outcome.figures.invalid_indexes << "\n";
   }
+  if (const auto& m = outcome.migration) {
+    std::cout << "  migration: phase " << (m->phase.empty() ? "-" : m->phase) << "  target "
+              << m->target << "  rows copied: " << m->rows_copied
+              << "  remaining (estimate): " << m->rows_remaining << "  swaps: " << m->swaps
+              << "  last swap: " << (m->last_swap_time.empty() ? "-" : m->last_swap_time) << "\n";
+  }
   if (outcome.rows_drained > 0)
     std::cout << "  rows drained from DEFAULT: " << outcome.rows_drained << "\n";
   for (const auto& action : outcome.actions_taken) std::cout << "  applied: " << action << "\n";
@@ -153,7 +179,31 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
                                                    std::move(backend), connector, system_clock(),
                                                    metrics, {}, mode);
   for (const auto& key : loaded.source->keys()) controller.reconcile(key);
-  const std::vector<Outcome>& outcomes = collected.outcomes();
+  std::vector<Outcome> outcomes = collected.outcomes();
+  // A migration runs until its target is reached or something stops it; Ctrl-C or SIGTERM
+  // stops it between two steps.
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  const MigrationReconciler migrations(
+      system_clock(), [] { return g_stop_requested.load(); }, std::chrono::milliseconds{0});
+  for (const auto& key : loaded.migrations->keys()) {
+    const ParsedMigration parsed = parse_migration(*loaded.migrations->get(key));
+    if (!parsed.ok()) {
+      outcomes.push_back(invalid_spec_outcome(key, parsed.error_summary()));
+      continue;
+    }
+    const Migration& migration = *parsed.migration;
+    try {
+      const auto session = open_pg_session(options.dsn, migration.spec.guards.lock_timeout);
+      outcomes.push_back(migrations.reconcile(*session, migration, mode));
+    } catch (const DatabaseError& error) {
+      Outcome outcome;
+      outcome.policy = migration.key();
+      outcome.table = migration.spec.table.display();
+      set_summary_conditions(outcome, false, "DatabaseUnavailable", error.what(), false);
+      outcomes.push_back(outcome);
+    }
+  }
   if (options.json_output) {
     json out = {{"policies", json::array()}};
     for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
@@ -175,11 +225,6 @@ int guarded(Body body) {
     std::cerr << "partop: " << error.what() << "\n";
     return kExitUsage;
   }
-}
-
-std::atomic<bool> g_stop_requested{false};
-extern "C" void request_stop(int) {
-  g_stop_requested = true;
 }
 
 }  // namespace
@@ -233,6 +278,43 @@ int run_plan(const std::vector<std::string>& args) {
         all_clean = false;
       }
     }
+    for (const auto& key : loaded.migrations->keys()) {
+      const ParsedMigration parsed = parse_migration(*loaded.migrations->get(key));
+      if (!parsed.ok()) {
+        std::cout << "-- migration " << key << ": InvalidSpec: " << parsed.error_summary() << "\n";
+        all_clean = false;
+        continue;
+      }
+      const Migration& migration = *parsed.migration;
+      try {
+        const auto session = open_pg_session(options.dsn, migration.spec.guards.lock_timeout);
+        const PlannedMigration planned =
+            MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
+                .observe_and_plan(*session, migration);
+        const MigrationPlan& plan = planned.plan;
+        std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
+                  << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
+                  << target_name(migration.spec.target) << ", " << plan.actions.size()
+                  << " step(s) in this phase"
+                  << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
+                  << "\n";
+        for (const auto& finding : plan.findings) {
+          std::cout << "-- " << finding.reason << ": " << finding.message << "\n";
+          if (finding.severity == Finding::Severity::kBlocking) all_clean = false;
+        }
+        for (size_t i = 0; i < plan.actions.size(); ++i) {
+          std::cout << "-- " << (i + 1) << ". " << plan.actions[i].summary << "\n";
+          for (const auto& statement :
+               Executor::rendered_sql(plan.actions[i], migration.spec.guards)) {
+            std::cout << statement << ";\n";
+          }
+        }
+      } catch (const DatabaseError& error) {
+        std::cout << "-- migration " << migration.key() << ": DatabaseUnavailable: " << error.what()
+                  << "\n";
+        all_clean = false;
+      }
+    }
     if (loaded.file_errors) return kExitUsage;
     return all_clean ? kExitReady : kExitNotReady;
   });
@@ -260,9 +342,10 @@ int run_loop(const std::vector<std::string>& args) {
     manager_options.metrics_bind_address = "0";
     manager_options.health_probe_bind_address = "0";
     runtime::Manager manager(manager_options, system_clock(), nullptr);
-    manager.add_source(
-        controller::partition_policies(),
-        std::make_unique<runtime::FileSource>(std::vector<std::string>{options.policies_dir}));
+    manager.add_source(controller::partition_policies(),
+                       std::make_unique<runtime::FileSource>(
+                           std::vector<std::string>{options.policies_dir},
+                           [](const json& document) { return !is_migration(document); }));
     PgConnector connector;
     controller::add_partition_policy_controller(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,

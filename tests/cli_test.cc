@@ -212,4 +212,33 @@ TEST_CASE("run reconciles a directory, picks up changed files, and exits 0 on SI
   CHECK(WEXITSTATUS(status) == 0);
 }
 
+TEST_CASE("one file may mix kinds: plan shows a migration's next step, apply drives it to target") {
+  TestDatabase db;
+  create_events(db);
+  db.exec(
+      "CREATE TABLE orders (id bigint PRIMARY KEY, created_at timestamptz NOT NULL);"
+      " INSERT INTO orders SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 3000) "
+      "i");
+  db.reset_ddl_log();
+  const std::string file = write_temp_file(
+      policy_yaml("  table: events\n  interval: daily\n  premake: 2\n") +
+      "---\napiVersion: partop.dev/v1alpha1\nkind: PartitionMigration\nmetadata: {name: orders}\n"
+      "spec:\n  table: orders\n  partitionKey: created_at\n  interval: monthly\n"
+      "  acceptPerPartitionUniqueness: [orders_pkey]\n");
+  const CommandResult plan = run_partop({"plan", "-f", file, "--dsn", db.dsn()});
+  CHECK(plan.exit_code == 0);
+  CHECK(plan.output.find("-- migration orders (public.orders): phase -, target Partitioned") !=
+        std::string::npos);
+  CHECK(plan.output.find("CREATE TABLE \"public\".\"orders_partitioned\" (LIKE") !=
+        std::string::npos);
+  CHECK(db.ddl_count() == 0);
+  const CommandResult apply = run_partop({"apply", "-f", file, "--dsn", db.dsn()});
+  CHECK_MESSAGE(apply.exit_code == 0, apply.output);
+  CHECK(apply.output.find("orders (public.orders): Ready=True TargetReached") != std::string::npos);
+  CHECK(apply.output.find("migration: phase Swapped  target Partitioned  rows copied: 3000") !=
+        std::string::npos);
+  CHECK(db.count("SELECT count(*) FROM orders") == 3000);
+  CHECK(db.scalar("SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass") == "p");
+}
+
 }  // namespace partop::testing

@@ -11,14 +11,6 @@
 namespace partop::testing {
 namespace {
 
-// The fixture trusts local connections: the same DSN with another user name.
-std::string dsn_as(const TestDatabase& db, const std::string& role) {
-  std::string dsn = db.dsn();
-  const auto at = dsn.find("postgres@");
-  REQUIRE(at != std::string::npos);
-  return dsn.replace(at, std::string("postgres").size(), role);
-}
-
 Outcome apply_as(const TestDatabase& db, const std::string& role, const Policy& policy) {
   static const SystemClock clock;
   const auto session = open_pg_session(dsn_as(db, role), policy.spec.guards.lock_timeout);

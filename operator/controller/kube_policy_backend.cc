@@ -38,6 +38,11 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
         ++counts["RetentionApplied"];
         break;
       case ActionKind::kAttachPartitionIndex:
+      case ActionKind::kPrepareMigration:  // a policy never plans a migration's steps
+      case ActionKind::kStartSync:
+      case ActionKind::kCopyBatch:
+      case ActionKind::kSwap:
+      case ActionKind::kFinalizeMigration:
         break;
     }
   }

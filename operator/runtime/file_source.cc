@@ -24,7 +24,8 @@ std::vector<std::string> yaml_files(const std::string& path) {
   return files;
 }
 
-FileSource::FileSource(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+FileSource::FileSource(std::vector<std::string> paths, Filter accepts)
+    : paths_(std::move(paths)), accepts_(std::move(accepts)) {}
 
 std::map<std::string, FileSource::FileStamp> FileSource::stamps() const {
   std::map<std::string, FileStamp> out;
@@ -60,6 +61,7 @@ std::vector<FileProblem> FileSource::load() {
     for (auto& document : read.documents) {
       json& value = document.value;
       if (!value.is_object()) value = json::object({{"document", value}});
+      if (accepts_ && !accepts_(value)) continue;
       json& metadata = value["metadata"];
       if (!metadata.is_object()) metadata = json::object();
       if (!metadata.contains("name") || !metadata["name"].is_string() ||

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,7 +28,10 @@ struct FileProblem {
 
 class FileSource : public Source, public ObjectStore {
  public:
-  explicit FileSource(std::vector<std::string> paths);
+  // Only the documents `accepts` returns true for are kept (all when it is empty): a source per
+  // kind over the same files.
+  using Filter = std::function<bool(const nlohmann::json&)>;
+  explicit FileSource(std::vector<std::string> paths, Filter accepts = {});
 
   // Reads every file now (run() does this too); returns the problems of this read.
   std::vector<FileProblem> load();
@@ -52,6 +56,7 @@ class FileSource : public Source, public ObjectStore {
   std::map<std::string, FileStamp> stamps() const;
 
   std::vector<std::string> paths_;
+  Filter accepts_;
   std::map<std::string, FileStamp> seen_;
   std::map<std::string, std::vector<nlohmann::json>> documents_by_file_;  // last good read
   mutable std::mutex mutex_;

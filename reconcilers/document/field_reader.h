@@ -99,13 +99,15 @@ class ObjectReader {
     return n;
   }
 
-  std::optional<std::chrono::milliseconds> duration(std::string_view key) {
+  // A Go-style duration; positive unless `allow_zero` (a pause that may be none).
+  std::optional<std::chrono::milliseconds> duration(std::string_view key, bool allow_zero = false) {
     const auto text = string(key);
     if (!text) return std::nullopt;
     auto parsed = parse_duration(*text);
-    if (!parsed || *parsed <= std::chrono::milliseconds{0}) {
-      error(key,
-            "must be a positive duration such as 300ms, 2s, 5m or 1h, got " + quote_value(*text));
+    if (!parsed || *parsed < std::chrono::milliseconds{0} ||
+        (!allow_zero && *parsed == std::chrono::milliseconds{0})) {
+      error(key, std::string("must be a ") + (allow_zero ? "" : "positive ") + "duration such as " +
+                     (allow_zero ? "0s, " : "") + "300ms, 2s, 5m or 1h, got " + quote_value(*text));
       return std::nullopt;
     }
     return parsed;

@@ -22,6 +22,16 @@ std::string_view action_kind_name(ActionKind kind) {
       return "drop-partition";
     case ActionKind::kDetachPartition:
       return "detach-partition";
+    case ActionKind::kPrepareMigration:
+      return "prepare-migration";
+    case ActionKind::kStartSync:
+      return "start-sync";
+    case ActionKind::kCopyBatch:
+      return "copy-batch";
+    case ActionKind::kSwap:
+      return "swap";
+    case ActionKind::kFinalizeMigration:
+      return "finalize-migration";
   }
   return "unknown";
 }

@@ -23,6 +23,12 @@ enum class ActionKind {
   kRebuildIndex,
   kDropPartition,
   kDetachPartition,
+  // PartitionMigration's steps.
+  kPrepareMigration,   // the partitioned twin, its keys and indexes, the progress row
+  kStartSync,          // change-capture triggers; copying may begin
+  kCopyBatch,          // one batch of rows copied into the twin
+  kSwap,               // the twin takes the table's name (or gives it back)
+  kFinalizeMigration,  // syncing stops; the other table is kept as <table>_retired
 };
 
 std::string_view action_kind_name(ActionKind kind);  // "create-partition", ...
@@ -55,6 +61,12 @@ struct Action {
   // be created. Names an action of another run (or none) never block.
   std::string provides;
   std::vector<std::string> needs;
+  // The lock pre-check backs off from any session holding a conflicting lock, so the step never
+  // queues (and makes the application queue behind it). A step that needs a lock the
+  // application's every write conflicts with (a migration's swap) would never find the table
+  // free: it queues behind transactions younger than its lock_timeout, and lock_timeout bounds
+  // that wait.
+  bool queues_behind_short_transactions = false;
   // For a drain: statement index whose affected-row count is the number of rows moved.
   std::optional<size_t> moved_rows_statement;
 };

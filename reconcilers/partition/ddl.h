@@ -32,6 +32,9 @@ class TableDdl {
   // A relation in the table's schema.
   QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
   std::string notify() const;
+  // What makes a new table partop created look like one its owner made: the table's owner and
+  // the table's grants, table and column level.
+  std::vector<std::string> adopt(const QualifiedName& name) const;
   // Creates `name` like the parent (owned by the parent's owner, with its grants) and attaches
   // it as DEFAULT.
   std::vector<std::string> create_default(const QualifiedName& name) const;
@@ -57,9 +60,6 @@ class TableDdl {
 
  private:
   std::string literal(KeyValue value) const;
-  // What makes a new table partop created look like one its owner made: the parent's owner and
-  // the parent's grants, table and column level.
-  std::vector<std::string> adopt(const QualifiedName& name) const;
   std::string columns_sql(const std::vector<std::string>& columns) const;
   std::string index_definition(const IndexSpec& index) const;
   std::string bound_check(KeyValue lower, KeyValue upper) const;

@@ -75,7 +75,10 @@ std::optional<Finding> Executor::check_guards(const Action& action) {
   if (auto lag = replication_lag_exceeded(session_, guards_.max_replication_lag)) {
     return Finding{Finding::Severity::kWarning, "ReplicationLagHigh", *lag};
   }
-  if (auto holder = find_conflicting_lock(session_, action.locks)) {
+  if (auto holder = find_conflicting_lock(session_, action.locks,
+                                          action.queues_behind_short_transactions
+                                              ? guards_.lock_timeout
+                                              : std::chrono::milliseconds{0})) {
     return Finding{Finding::Severity::kWarning, "LockTimeout", action.summary + ": " + *holder};
   }
   return std::nullopt;

@@ -20,9 +20,9 @@ Action step(const std::string& name, std::vector<std::string> needs = {}) {
   return action;
 }
 
-// A pg_locks row: schema, relation, mode, granted, pid, seconds open, query.
+// A pg_locks row: schema, relation, mode, granted, pid, seconds open, query, milliseconds open.
 SqlRows lock_held(const std::string& mode) {
-  return {{"public", "parent", mode, "t", "4242", "12", "SELECT report()"}};
+  return {{"public", "parent", mode, "t", "4242", "12", "SELECT report()", "12000"}};
 }
 
 }  // namespace
@@ -50,6 +50,21 @@ TEST_CASE("executor: a conflicting lock holder stops the run before any DDL") {
   CHECK(run.stopped->message.find("pid 4242 holds") != std::string::npos);
   CHECK(session.committed.empty());
   CHECK(run.not_run == std::vector<std::string>{"create a", "create b"});
+}
+
+TEST_CASE("executor: a step that may queue waits behind young transactions, not old ones") {
+  FakeDatabaseSession session;
+  session.answer("pg_locks", {{"public", "parent", "RowExclusiveLock", "t", "7", "0",
+                               "UPDATE parent SET v = 1", "40"}});
+  Action swap = step("swap");
+  swap.locks = {{{"public", "parent"}, LockMode::kAccessExclusive}};
+  swap.queues_behind_short_transactions = true;
+  CHECK(Executor(session, GuardSpec{}).execute({swap}).applied.size() == 1);
+  FakeDatabaseSession busy;
+  busy.answer("pg_locks", lock_held("RowExclusiveLock"));  // open for 12 s: past lockTimeout
+  const Execution run = Executor(busy, GuardSpec{}).execute({swap});
+  REQUIRE(run.stopped.has_value());
+  CHECK(run.stopped->reason == "LockTimeout");
 }
 
 TEST_CASE("executor: a lock that does not conflict is no reason to wait") {

@@ -11,14 +11,16 @@ constexpr int kAdvisoryNamespace = 0x70617274;
 }  // namespace
 
 std::optional<std::string> find_conflicting_lock(DatabaseSession& session,
-                                                 const std::vector<LockRequest>& locks) {
+                                                 const std::vector<LockRequest>& locks,
+                                                 std::chrono::milliseconds ignore_younger_than) {
   if (locks.empty()) return std::nullopt;
   nlohmann::json relations = nlohmann::json::array();
   for (const auto& lock : locks) relations.push_back({lock.relation.schema, lock.relation.name});
   const SqlRows rows = session.query(
       "SELECT n.nspname, c.relname, l.mode, l.granted, l.pid,"
       "  coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),"
-      "  coalesce(left(regexp_replace(a.query, '\\s+', ' ', 'g'), 80), '')"
+      "  coalesce(left(regexp_replace(a.query, '\\s+', ' ', 'g'), 80), ''),"
+      "  coalesce(extract(epoch FROM now() - a.xact_start) * 1000, 0)::bigint"
       " FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
       " JOIN pg_namespace n ON n.oid = c.relnamespace"
       " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
@@ -31,6 +33,7 @@ std::optional<std::string> find_conflicting_lock(DatabaseSession& session,
   for (const auto& row : rows) {
     const auto held = lock_mode_from_pg(row[2].value_or(""));
     if (!held) continue;
+    if (std::stoll(row[7].value_or("0")) < ignore_younger_than.count()) continue;
     for (const auto& lock : locks) {
       if (lock.relation.schema != row[0] || lock.relation.name != row[1]) continue;
       if (!lock_modes_conflict(lock.mode, *held)) continue;

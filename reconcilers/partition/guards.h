@@ -15,8 +15,11 @@ namespace partop {
 
 // Returns a description of the first session that holds (or already waits for) a lock that
 // conflicts with one of `locks`; nullopt when the action can take its locks without queueing.
-std::optional<std::string> find_conflicting_lock(DatabaseSession& session,
-                                                 const std::vector<LockRequest>& locks);
+// Sessions whose transaction is younger than `ignore_younger_than` are not counted: a step
+// that may queue behind them does so, bounded by its lock_timeout.
+std::optional<std::string> find_conflicting_lock(
+    DatabaseSession& session, const std::vector<LockRequest>& locks,
+    std::chrono::milliseconds ignore_younger_than = std::chrono::milliseconds{0});
 
 struct ReplicationLag {
   std::string standby;

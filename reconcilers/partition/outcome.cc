@@ -1,5 +1,7 @@
 #include "reconcilers/partition/outcome.h"
 
+#include <algorithm>
+
 namespace partop {
 
 void set_condition(std::vector<Condition>& conditions, Condition condition) {
@@ -57,7 +59,50 @@ nlohmann::json Outcome::to_json() const {
     findings_json.push_back({{"reason", f.reason}, {"message", f.message}});
   out["findings"] = findings_json;
   out["requeueAfterSeconds"] = std::chrono::duration<double>(requeue_after).count();
+  if (migration) {
+    out["migration"] = {{"phase", migration->phase},
+                        {"target", migration->target},
+                        {"rowsCopied", migration->rows_copied},
+                        {"rowsRemaining", migration->rows_remaining},
+                        {"swaps", migration->swaps},
+                        {"lastSwapTime", migration->last_swap_time}};
+  }
   return out;
+}
+
+// Reasons that need a human: the spec or the table must change before partop can proceed.
+bool needs_human(const std::string& reason) {
+  return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
+         reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
+         reason == "LayoutMismatch" || reason == "IndexDefinitionMismatch" ||
+         reason == "DefaultPartitionNotEmpty" || reason == "ActionFailed" ||
+         reason == "VerificationFailed" || reason == "Conflict" ||
+         reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey" ||
+         reason == "RowsOutsideHorizon" || reason == "NoPrimaryKey" ||
+         reason == "DependentObjects" || reason == "AlreadyPartitioned" ||
+         reason == "UniqueConstraintNotCarried" || reason == "UnsupportedStrategy" ||
+         reason == "MigrationStateInconsistent" || reason == "MigrationFinalized";
+}
+
+void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
+                            const std::string& message, bool in_progress) {
+  set_condition(outcome.conditions, {"Ready", ready ? "True" : "False", reason, message});
+  set_condition(outcome.conditions, {"Reconciling", in_progress ? "True" : "False",
+                                     in_progress ? reason : "ReconcileComplete",
+                                     in_progress ? message : "no further action planned"});
+  const bool stalled = !ready && needs_human(reason);
+  set_condition(outcome.conditions,
+                {"Stalled", stalled ? "True" : "False", stalled ? reason : "NotStalled",
+                 stalled ? message : "nothing needs a human"});
+  // Summary conditions first, in a fixed order, as kubectl describe shows them.
+  static const std::vector<std::string> kOrder = {"Ready", "Reconciling", "Stalled"};
+  std::stable_sort(outcome.conditions.begin(), outcome.conditions.end(),
+                   [](const Condition& a, const Condition& b) {
+                     auto rank = [](const Condition& c) {
+                       return std::find(kOrder.begin(), kOrder.end(), c.type) - kOrder.begin();
+                     };
+                     return rank(a) < rank(b);
+                   });
 }
 
 }  // namespace partop

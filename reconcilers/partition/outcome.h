@@ -23,6 +23,16 @@ struct Condition {
   std::string message;
 };
 
+// Where a PartitionMigration stands, as its .status shows it.
+struct MigrationProgress {
+  std::string phase;  // Preparing, Copying, InSync, Swapped, RolledBack, Finalized; "" = not begun
+  std::string target;
+  int64_t rows_copied = 0;
+  int64_t rows_remaining = 0;  // an estimate, from the planner's row count
+  int swaps = 0;
+  std::string last_swap_time;  // RFC 3339, "" when never swapped
+};
+
 struct Outcome {
   std::string policy;  // Policy::key()
   std::string table;   // schema.name
@@ -43,6 +53,10 @@ struct Outcome {
   std::chrono::milliseconds requeue_after{0};
   // True when the outcome is transient (a guard backed off) and the caller should back off.
   bool retry_with_backoff = false;
+  // A long job (a migration) stopped at the end of a bounded slice with work left: call again
+  // now, behind whatever else is queued.
+  bool more_work = false;
+  std::optional<MigrationProgress> migration;
 
   const Condition* condition(const std::string& type) const;
   bool ready() const;
@@ -52,5 +66,13 @@ struct Outcome {
 
 // Sets or replaces the condition of the same type.
 void set_condition(std::vector<Condition>& conditions, Condition condition);
+
+// Reasons that need a human: the spec or the database must change before partop can proceed.
+bool needs_human(const std::string& reason);
+
+// Ready, Reconciling and Stalled (Stalled when not ready for a reason that needs a human), in
+// that order ahead of the other conditions, as kubectl describe shows them.
+void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
+                            const std::string& message, bool in_progress);
 
 }  // namespace partop

@@ -59,6 +59,10 @@ class PlanBuilder {
     return retention_cutoff_ && upper != kUnboundedAbove && upper <= *retention_cutoff_;
   }
 
+  const std::string& name_base() const {
+    return spec_.partition_name_base ? *spec_.partition_name_base : table_.name.name;
+  }
+
   std::string display(KeyValue value) const { return key_display(*table_.key_type, value); }
   std::string range(KeyValue lower, KeyValue upper) const {
     return "[" + display(lower) + ", " + display(upper) + ")";
@@ -89,7 +93,7 @@ class PlanBuilder {
       return;
     }
     if (!spec_.default_enabled) return;
-    default_name_ = ddl_.sibling(derived_name(table_.name.name, "default"));
+    default_name_ = ddl_.sibling(derived_name(name_base(), "default"));
     Action action{ActionKind::kCreateDefault,
                   "create DEFAULT partition " + default_name_->display()};
     action.statements = ddl_.create_default(*default_name_);
@@ -160,7 +164,8 @@ class PlanBuilder {
     }
 
     const KeyValue forward_end = grid_->advance(anchor_, spec_.premake + 1);
-    KeyValue lowest = anchor_;
+    KeyValue lowest =
+        spec_.cover_from ? std::min(anchor_, grid_->floor(*spec_.cover_from)) : anchor_;
     KeyValue highest = forward_end;
     for (const ObservedPartition* partition : ranged_partitions(table_)) {
       // Gaps are filled from the oldest partition that retention keeps, not from expired ones.
@@ -234,7 +239,7 @@ class PlanBuilder {
       if (cell_coverage(table_, lower, upper).kind != CellCoverage::Kind::kFree) continue;
       const auto bucket = buckets.find(lower);
       const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
-      const QualifiedName name = ddl_.sibling(partition_name(table_.name.name, *grid_, lower));
+      const QualifiedName name = ddl_.sibling(partition_name(name_base(), *grid_, lower));
       Action action = [&] {
         if (rows > 0) {
           Action drain = partition_action(ActionKind::kDrainDefault, name, lower, upper);

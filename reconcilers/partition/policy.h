@@ -94,6 +94,11 @@ struct PolicySpec {
   ScheduleSpec schedule;
   bool suspend = false;
   std::optional<DatabaseRef> database_ref;
+  // Set by kinds that maintain a table under a name it does not have yet (a migration's twin),
+  // never read from a document: partitions are named after this name instead of the table's,
+  // and the layout reaches back to the cell holding `cover_from`.
+  std::optional<std::string> partition_name_base;
+  std::optional<KeyValue> cover_from;
 };
 
 struct Policy {

@@ -9,38 +9,6 @@
 namespace partop {
 namespace {
 
-// Reasons that need a human: the spec or the table must change before partop can proceed.
-bool needs_human(const std::string& reason) {
-  return reason == "InvalidSpec" || reason == "TableNotFound" || reason == "TableNotPartitioned" ||
-         reason == "UnsupportedPartitionKey" || reason == "PartitionConflict" ||
-         reason == "LayoutMismatch" || reason == "IndexDefinitionMismatch" ||
-         reason == "DefaultPartitionNotEmpty" || reason == "ActionFailed" ||
-         reason == "VerificationFailed" || reason == "Conflict" ||
-         reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey" ||
-         reason == "RowsOutsideHorizon";
-}
-
-void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
-                            const std::string& message, bool in_progress) {
-  set_condition(outcome.conditions, {"Ready", ready ? "True" : "False", reason, message});
-  set_condition(outcome.conditions, {"Reconciling", in_progress ? "True" : "False",
-                                     in_progress ? reason : "ReconcileComplete",
-                                     in_progress ? message : "no further action planned"});
-  const bool stalled = !ready && needs_human(reason);
-  set_condition(outcome.conditions,
-                {"Stalled", stalled ? "True" : "False", stalled ? reason : "NotStalled",
-                 stalled ? message : "nothing needs a human"});
-  // Summary conditions first, in a fixed order, as kubectl describe shows them.
-  static const std::vector<std::string> kOrder = {"Ready", "Reconciling", "Stalled"};
-  std::stable_sort(outcome.conditions.begin(), outcome.conditions.end(),
-                   [](const Condition& a, const Condition& b) {
-                     auto rank = [](const Condition& c) {
-                       return std::find(kOrder.begin(), kOrder.end(), c.type) - kOrder.begin();
-                     };
-                     return rank(a) < rank(b);
-                   });
-}
-
 void set_detail_conditions(Outcome& outcome, const ObservedTable& table) {
   const int64_t rows = table.default_rows;
   if (table.default_partition() == nullptr) {

@@ -11,7 +11,7 @@ mkdir -p "$build"
 binary="$build/policy_fuzz"
 sources=(
   "$here/policy_fuzz.cc"
-  "$root"/reconcilers/partition/{action,ddl,key_space,layout,lock_mode,plan_checks,planner,policy_parser,sql_text}.cc
+  "$root"/reconcilers/partition/{action,ddl,index_predicate,key_space,layout,lock_mode,plan_checks,planner,policy_parser,spec_fields,sql_text}.cc
   "$root"/reconcilers/document/{duration,envelope,field_reader,yaml_documents}.cc
 )
 if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/reconcilers/partition" "$root/reconcilers/document" -newer "$binary" -print -quit)" ]; then

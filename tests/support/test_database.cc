@@ -159,6 +159,13 @@ void create_events_with_today_and_expired(const TestDatabase& database, int expi
       days + " days' + interval '1 day');");
 }
 
+std::string dsn_as(const TestDatabase& database, const std::string& role) {
+  std::string dsn = database.dsn();
+  const auto at = dsn.find("postgres@");
+  REQUIRE(at != std::string::npos);
+  return dsn.replace(at, std::string("postgres").size(), role);
+}
+
 Policy make_policy(const std::string& spec_yaml, const std::string& name) {
   const auto parsed = parse_policy_yaml(
       "apiVersion: partop.dev/v1alpha1\nkind: PartitionPolicy\n"

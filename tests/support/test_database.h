@@ -48,6 +48,9 @@ class TestDatabase {
   std::string dsn_;
 };
 
+// The database's DSN with another user name (the fixture trusts local connections).
+std::string dsn_as(const TestDatabase& database, const std::string& role);
+
 // events (id bigint, created_at timestamptz) partitioned by range on created_at, with DEFAULT,
 // a partition for today (UTC) and one for the day `expired_days_ago` days back — a table on which
 // a daily policy keeping less than that must both create partitions and drop one.

@@ -1,0 +1,302 @@
+#include "reconcilers/migration/migration_ddl.h"
+
+#include <algorithm>
+
+#include "reconcilers/partition/ddl.h"
+#include "reconcilers/partition/layout.h"
+#include "reconcilers/partition/sql_text.h"
+
+namespace partop {
+namespace {
+
+// What LIKE copies into the twin. Indexes are left out (keys without the partition key cannot be
+// copied as they are; each index is created explicitly), identity is kept (the twin's sequence
+// is moved past the original's at each swap).
+constexpr std::string_view kTwinLikeOptions =
+    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY "
+    "INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING STATISTICS";
+
+std::string joined(const std::vector<std::string>& items, const std::string& prefix = "") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + prefix + sql::identifier(item);
+  return out;
+}
+
+// A dollar-quote tag that does not occur in `body`, so no name in it can end the quote.
+std::string dollar_tag(const std::string& body) {
+  std::string tag = "$partop$";
+  for (int n = 1; body.find(tag) != std::string::npos; ++n)
+    tag = "$partop" + std::to_string(n) + "$";
+  return tag;
+}
+
+ObservedTable as_table(const ObservedSource& source) {
+  ObservedTable table;
+  table.name = source.name;
+  table.owner = source.owner;
+  table.grants = source.grants;
+  return table;
+}
+
+}  // namespace
+
+MigrationDdl::MigrationDdl(const MigrationSpec& spec, const ObservedMigration& observed)
+    : spec_(spec), observed_(observed) {
+  const auto& keys = observed.original.keys;
+  auto usable = [&](const SourceKey& key) {
+    if (key.has_expression || key.partial || key.columns.empty()) return false;
+    return std::all_of(key.columns.begin(), key.columns.end(), [&](const std::string& name) {
+      const SourceColumn* column = observed.original.column(name);
+      return column != nullptr && column->not_null;
+    });
+  };
+  const auto primary = std::find_if(
+      keys.begin(), keys.end(), [&](const SourceKey& key) { return key.primary && usable(key); });
+  const auto chosen =
+      primary != keys.end() ? primary : std::find_if(keys.begin(), keys.end(), usable);
+  if (chosen != keys.end()) row_key_ = chosen->columns;
+  for (const auto& column : observed.original.columns) {
+    if (!column.generated) written_columns_.push_back(column.name);
+  }
+}
+
+QualifiedName MigrationDdl::twin_name() const {
+  return {spec_.table.schema, derived_name(spec_.table.name, "partitioned")};
+}
+
+QualifiedName MigrationDdl::retired_name() const {
+  return {spec_.table.schema, derived_name(spec_.table.name, "retired")};
+}
+
+QualifiedName MigrationDdl::function_name(const char* direction) const {
+  return {spec_.table.schema, derived_name(spec_.table.name, direction)};
+}
+
+std::string MigrationDdl::state_table() const {
+  return sql::qualified({spec_.table.schema, std::string(kMigrationStateTable)});
+}
+
+std::string MigrationDdl::state_where() const {
+  return " WHERE table_name = " + sql::literal(spec_.table.name);
+}
+
+std::vector<std::string> MigrationDdl::prepare() const {
+  const ObservedSource& source = observed_.original;
+  const QualifiedName twin = twin_name();
+  const std::string twin_sql = sql::qualified(twin);
+  std::vector<std::string> out = {
+      "CREATE TABLE IF NOT EXISTS " + state_table() +
+          " (table_name text PRIMARY KEY, strategy text NOT NULL, original regclass NOT NULL,"
+          " partitioned regclass NOT NULL, phase text NOT NULL, last_key text[],"
+          " rows_copied bigint NOT NULL DEFAULT 0, swaps integer NOT NULL DEFAULT 0,"
+          " last_swap_time timestamptz, updated_at timestamptz NOT NULL DEFAULT now())",
+      "CREATE TABLE " + twin_sql + " (LIKE " + sql::qualified(source.name) + " " +
+          std::string(kTwinLikeOptions) + ") PARTITION BY RANGE (" +
+          sql::identifier(spec_.partition_key) + ")"};
+  for (auto& statement : TableDdl(as_table(source)).adopt(twin))
+    out.push_back(std::move(statement));
+  if (!source.comment.empty()) {
+    out.push_back("COMMENT ON TABLE " + twin_sql + " IS " + sql::literal(source.comment));
+  }
+  // Keys and indexes. A unique key without the partition key cannot hold across partitions: it
+  // becomes unique together with the key (per partition) plus a plain index on its own columns.
+  for (const SourceIndex& index : source.indexes) {
+    const std::string name = sql::identifier(derived_name(index.name, "partitioned"));
+    const SourceKey* key = nullptr;
+    for (const auto& k : source.keys) {
+      if (k.index_name == index.name) key = &k;
+    }
+    if (index.unique && !index.includes_key && key != nullptr) {
+      std::vector<std::string> columns = key->columns;
+      columns.push_back(spec_.partition_key);
+      out.push_back("CREATE UNIQUE INDEX " + name + " ON " + twin_sql + " USING btree (" +
+                    joined(columns) + ")");
+      out.push_back("CREATE INDEX " +
+                    sql::identifier(derived_name(index.name, "partitioned_lookup")) + " ON " +
+                    twin_sql + " USING btree (" + joined(key->columns) + ")");
+    } else if (key != nullptr && key->constraint) {
+      out.push_back("ALTER TABLE " + twin_sql + " ADD CONSTRAINT " + name +
+                    (key->primary ? " PRIMARY KEY (" : " UNIQUE (") + joined(key->columns) + ")");
+    } else {
+      out.push_back(std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " + name +
+                    " ON " + twin_sql + index.method_and_columns);
+    }
+  }
+  for (const auto& foreign_key : source.outgoing_foreign_keys) {
+    out.push_back("ALTER TABLE " + twin_sql + " ADD " + foreign_key);
+  }
+  out.push_back("INSERT INTO " + state_table() +
+                " (table_name, strategy, original, partitioned, phase) VALUES (" +
+                sql::literal(spec_.table.name) + ", " +
+                sql::literal(strategy_name(spec_.strategy)) + ", " +
+                sql::literal(sql::qualified(source.name)) + "::regclass, " +
+                sql::literal(twin_sql) + "::regclass, 'Preparing')");
+  return out;
+}
+
+std::string MigrationDdl::sync_function(const QualifiedName& function, const QualifiedName& to,
+                                        bool key_not_null) const {
+  std::string match;
+  for (const auto& column : row_key_) {
+    match += (match.empty() ? "" : " AND ") + sql::identifier(column) + " = OLD." +
+             sql::identifier(column);
+  }
+  const bool key_in_row_key =
+      std::find(row_key_.begin(), row_key_.end(), spec_.partition_key) != row_key_.end();
+  if (key_not_null && !key_in_row_key) {
+    // Lets the DELETE prune to the row's partition instead of probing every partition.
+    match += " AND " + sql::identifier(spec_.partition_key) + " = OLD." +
+             sql::identifier(spec_.partition_key);
+  }
+  const std::string body =
+      "\nBEGIN\n"
+      "  IF TG_OP <> 'INSERT' THEN\n"
+      "    DELETE FROM " +
+      sql::qualified(to) + " WHERE " + match +
+      ";\n"
+      "  END IF;\n"
+      "  IF TG_OP <> 'DELETE' THEN\n"
+      "    INSERT INTO " +
+      sql::qualified(to) + " (" + joined(written_columns_) + ") OVERRIDING SYSTEM VALUE VALUES (" +
+      joined(written_columns_, "NEW.") +
+      ");\n"
+      "  END IF;\n"
+      "  RETURN NULL;\n"
+      "END\n";
+  const std::string tag = dollar_tag(body);
+  return "CREATE OR REPLACE FUNCTION " + sql::qualified(function) +
+         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+         " SET search_path = pg_catalog, pg_temp AS " +
+         tag + body + tag;
+}
+
+std::vector<std::string> MigrationDdl::start_sync() const {
+  const ObservedSource& source = observed_.original;
+  const QualifiedName original = source.name;
+  const QualifiedName twin = observed_.partitioned.name;
+  const SourceColumn* key = source.column(spec_.partition_key);
+  const bool key_not_null = key != nullptr && key->not_null;
+  const QualifiedName forward = function_name("partop_to_partitioned");
+  const QualifiedName backward = function_name("partop_to_original");
+  // The functions run as the table's owner; the trigger on the twin towards the original names
+  // it by the name it has while that trigger is enabled (after a swap).
+  return {
+      sync_function(forward, twin, key_not_null),
+      "ALTER FUNCTION " + sql::qualified(forward) + "() OWNER TO " + sql::identifier(source.owner),
+      sync_function(backward, retired_name(), key_not_null),
+      "ALTER FUNCTION " + sql::qualified(backward) + "() OWNER TO " + sql::identifier(source.owner),
+      "CREATE TRIGGER " + std::string(kSyncToOriginal) + " AFTER INSERT OR UPDATE OR DELETE ON " +
+          sql::qualified(twin) + " FOR EACH ROW EXECUTE FUNCTION " + sql::qualified(backward) +
+          "()",
+      "ALTER TABLE " + sql::qualified(twin) + " DISABLE TRIGGER " + kSyncToOriginal,
+      "CREATE TRIGGER " + std::string(kSyncToPartitioned) +
+          " AFTER INSERT OR UPDATE OR DELETE ON " + sql::qualified(original) +
+          " FOR EACH ROW EXECUTE FUNCTION " + sql::qualified(forward) + "()",
+      "UPDATE " + state_table() + " SET phase = 'Copying', updated_at = now()" + state_where()};
+}
+
+std::string MigrationDdl::copy_batch() const {
+  const ObservedSource& source = observed_.original;
+  const std::string columns = joined(written_columns_);
+  const std::string key_list = joined(row_key_);
+  std::string resume;  // the row key of the last row copied, read back in its own types
+  std::string last_key_text;
+  for (size_t i = 0; i < row_key_.size(); ++i) {
+    const SourceColumn* column = source.column(row_key_[i]);
+    resume +=
+        (i ? ", " : "") + std::string("last_key[") + std::to_string(i + 1) + "]::" + column->type;
+    last_key_text += (i ? ", " : "") + sql::identifier(row_key_[i]) + "::text";
+  }
+  const std::string row_key =
+      row_key_.size() == 1 ? sql::identifier(row_key_[0]) : "(" + key_list + ")";
+  const std::string where = observed_.state.copy_started
+                                ? " WHERE " + row_key + " > (SELECT " + resume + " FROM " +
+                                      state_table() + state_where() + ")"
+                                : "";
+  const std::string batch = std::to_string(spec_.batch_size);
+  std::string descending;
+  for (const auto& column : row_key_) {
+    descending += (descending.empty() ? "" : ", ") + sql::identifier(column) + " DESC";
+  }
+  return "WITH batch AS MATERIALIZED (SELECT " + columns + " FROM ONLY " +
+         sql::qualified(source.name) + where + " ORDER BY " + key_list + " LIMIT " + batch +
+         " FOR UPDATE), copied AS (INSERT INTO " + sql::qualified(observed_.partitioned.name) +
+         " (" + columns + ") OVERRIDING SYSTEM VALUE SELECT " + columns +
+         " FROM batch ON CONFLICT DO NOTHING) UPDATE " + state_table() +
+         " SET last_key = coalesce((SELECT ARRAY[" + last_key_text + "] FROM batch ORDER BY " +
+         descending +
+         " LIMIT 1), last_key), rows_copied = rows_copied + (SELECT count(*) FROM "
+         "batch), phase = CASE WHEN (SELECT count(*) FROM batch) < " +
+         batch + " THEN 'InSync' ELSE phase END, updated_at = now()" + state_where();
+}
+
+std::vector<std::string> MigrationDdl::swap(MigrationTarget towards) const {
+  const ObservedSource& source = observed_.original;
+  const bool forward = towards == MigrationTarget::kPartitioned;
+  const QualifiedName original_after = forward ? retired_name() : spec_.table;
+  const QualifiedName twin_after = forward ? spec_.table : twin_name();
+  // The table in use first: the application's writes take it, then (through the sync trigger)
+  // the other one, so locking in the other order would deadlock with them.
+  const QualifiedName& in_use = forward ? source.name : observed_.partitioned.name;
+  const QualifiedName& other = forward ? observed_.partitioned.name : source.name;
+  std::vector<std::string> out = {
+      "LOCK TABLE " + sql::qualified(in_use) + ", " + sql::qualified(other) +
+          " IN ACCESS EXCLUSIVE MODE",
+      // The name is freed before it is taken.
+      "ALTER TABLE " + sql::qualified(forward ? source.name : observed_.partitioned.name) +
+          " RENAME TO " + sql::identifier(forward ? original_after.name : twin_after.name),
+      "ALTER TABLE " + sql::qualified(forward ? observed_.partitioned.name : source.name) +
+          " RENAME TO " + sql::identifier(forward ? twin_after.name : original_after.name),
+      "ALTER TABLE " + sql::qualified(original_after) + (forward ? " DISABLE" : " ENABLE") +
+          " TRIGGER " + kSyncToPartitioned,
+      "ALTER TABLE " + sql::qualified(twin_after) + (forward ? " ENABLE" : " DISABLE") +
+          " TRIGGER " + kSyncToOriginal};
+  const QualifiedName& active = forward ? twin_after : original_after;
+  for (const SourceColumn& column : source.columns) {
+    if (column.owned_sequence.empty()) continue;
+    if (!column.identity) {  // serial: one sequence, owned by the table in use
+      out.push_back("ALTER SEQUENCE " + column.owned_sequence + " OWNED BY " +
+                    sql::qualified(active) + "." + sql::identifier(column.name));
+      continue;
+    }
+    for (const auto& [name, twin_sequence] : observed_.twin_identity_sequences) {
+      if (name != column.name || twin_sequence.empty()) continue;
+      // Each table has its identity sequence; the one taking over continues past the other.
+      const std::string& to = forward ? twin_sequence : column.owned_sequence;
+      const std::string& from = forward ? column.owned_sequence : twin_sequence;
+      out.push_back("SELECT setval(" + sql::literal(to) + ", greatest((SELECT last_value FROM " +
+                    from + "), (SELECT last_value FROM " + to + ")))");
+    }
+  }
+  out.push_back("UPDATE " + state_table() +
+                " SET phase = " + sql::literal(forward ? "Swapped" : "RolledBack") +
+                ", swaps = swaps + 1, last_swap_time = now(), updated_at = now()" + state_where());
+  return out;
+}
+
+std::vector<std::string> MigrationDdl::finalize() const {
+  const bool partitioned = spec_.target == MigrationTarget::kPartitioned;
+  const QualifiedName& in_use =
+      observed_.named == "partitioned" ? observed_.partitioned.name : observed_.original.name;
+  const QualifiedName& other =
+      observed_.named == "partitioned" ? observed_.original.name : observed_.partitioned.name;
+  std::vector<std::string> out = {
+      // In the order the application's writes take them (see swap).
+      "LOCK TABLE " + sql::qualified(in_use) + ", " + sql::qualified(other) +
+          " IN ACCESS EXCLUSIVE MODE",
+      "DROP TRIGGER " + std::string(kSyncToPartitioned) + " ON " +
+          sql::qualified(observed_.original.name),
+      "DROP TRIGGER " + std::string(kSyncToOriginal) + " ON " +
+          sql::qualified(observed_.partitioned.name),
+      "DROP FUNCTION " + sql::qualified(function_name("partop_to_partitioned")) + "()",
+      "DROP FUNCTION " + sql::qualified(function_name("partop_to_original")) + "()"};
+  if (!partitioned) {
+    out.push_back("ALTER TABLE " + sql::qualified(observed_.partitioned.name) + " RENAME TO " +
+                  sql::identifier(retired_name().name));
+  }
+  out.push_back("UPDATE " + state_table() + " SET phase = 'Finalized', updated_at = now()" +
+                state_where());
+  return out;
+}
+
+}  // namespace partop

@@ -1,0 +1,197 @@
+#include "reconcilers/migration/migration_reconciler.h"
+
+#include <thread>
+
+#include "reconcilers/partition/catalog_reader.h"
+#include "reconcilers/partition/guards.h"
+
+namespace partop {
+namespace {
+
+// Steps other than copy batches one reconcile applies before it reports what is left: each
+// phase change takes one, so this bounds a plan that would never converge.
+constexpr int kMaxStepRounds = 12;
+// When a migration that reached its target is looked at again.
+constexpr std::chrono::minutes kResync{10};
+
+Outcome base_outcome(const Migration& migration) {
+  Outcome outcome;
+  outcome.policy = migration.key();
+  outcome.table = migration.spec.table.display();
+  outcome.requeue_after = kResync;
+  return outcome;
+}
+
+const Finding* first_problem(const std::vector<Finding>& findings) {
+  for (const auto severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
+    for (const auto& finding : findings) {
+      if (finding.severity == severity) return &finding;
+    }
+  }
+  return nullptr;
+}
+
+MigrationProgress progress_of(const Migration& migration, const PlannedMigration& planned) {
+  const MigrationState& state = planned.observed.state;
+  MigrationProgress progress;
+  progress.phase = state.exists ? state.phase : "";
+  progress.target = std::string(target_name(migration.spec.target));
+  progress.rows_copied = state.rows_copied;
+  if (progress.phase == "" || progress.phase == "Preparing" || progress.phase == "Copying") {
+    progress.rows_remaining =
+        std::max<int64_t>(planned.observed.original.estimated_rows - state.rows_copied, 0);
+  }
+  progress.swaps = state.swaps;
+  progress.last_swap_time = state.last_swap_time;
+  return progress;
+}
+
+std::string at_target_message(const Migration& migration, const std::string& phase) {
+  const bool partitioned = migration.spec.target == MigrationTarget::kPartitioned;
+  std::string message = "the application uses the " +
+                        std::string(partitioned ? "partitioned" : "original") + " table " +
+                        migration.spec.table.display();
+  if (phase.empty()) return message + "; no migration has begun";
+  if (phase == "Finalized") return message + "; the migration is finalized";
+  return message + " (phase " + phase + "); the other table is kept in sync";
+}
+
+}  // namespace
+
+MigrationReconciler::MigrationReconciler(const Clock& clock, StopRequested stop_requested,
+                                         std::chrono::milliseconds slice)
+    : clock_(clock), stop_requested_(std::move(stop_requested)), slice_(slice) {}
+
+PlannedMigration MigrationReconciler::observe_and_plan(DatabaseSession& session,
+                                                       const Migration& migration) const {
+  PlannedMigration planned;
+  PolicySpec server_spec;
+  server_spec.table = migration.spec.table;
+  planned.server = read_server(session, server_spec);
+  planned.observed = read_migration(session, migration.spec);
+  planned.plan = plan_migration(migration.spec, planned.observed, planned.server, clock_.now());
+  return planned;
+}
+
+Outcome MigrationReconciler::reconcile(DatabaseSession& session, const Migration& migration,
+                                       ReconcileMode mode) const {
+  try {
+    return run(session, migration, mode);
+  } catch (const DatabaseError& error) {
+    Outcome outcome = base_outcome(migration);
+    const std::string reason = error.is_lock_timeout()             ? "LockTimeout"
+                               : error.is_insufficient_privilege() ? "InsufficientPrivilege"
+                                                                   : "DatabaseUnavailable";
+    outcome.retry_with_backoff = reason != "InsufficientPrivilege";
+    set_summary_conditions(outcome, false, reason,
+                           std::string("reading the migration's tables: ") + error.what(), false);
+    return outcome;
+  }
+}
+
+Outcome MigrationReconciler::run(DatabaseSession& session, const Migration& migration,
+                                 ReconcileMode mode) const {
+  Outcome outcome = base_outcome(migration);
+  const MigrationSpec& spec = migration.spec;
+  // The same advisory lock a PartitionPolicy takes on the table: one runner at a time.
+  std::optional<TableLock> lock;
+  if (mode == ReconcileMode::kApply) {
+    lock.emplace(session, spec.table.display());
+    if (lock->state() == TableLock::State::kBusy) {
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(outcome, false, "Busy",
+                             "another partop process is working on " + spec.table.display(), true);
+      return outcome;
+    }
+  }
+  const auto started = clock_.now();
+  int64_t batches = 0;
+  int step_rounds = 0;
+  for (;;) {
+    const PlannedMigration planned = observe_and_plan(session, migration);
+    const MigrationPlan& plan = planned.plan;
+    outcome.findings = plan.findings;
+    outcome.migration = progress_of(migration, planned);
+    outcome.key_type = planned.observed.partitioned.key_type;
+    outcome.partitions = planned.observed.partitioned.partitions;
+    auto report_batches = [&] {
+      if (batches > 0)
+        outcome.actions_taken.push_back("copied " + std::to_string(batches) + " batch(es)");
+    };
+    if (plan.blocked()) {
+      const Finding* problem = first_problem(plan.findings);
+      set_summary_conditions(outcome, false, problem->reason, problem->message, false);
+      report_batches();
+      return outcome;
+    }
+    if (plan.actions.empty() || mode == ReconcileMode::kObserve || planned.server.in_recovery) {
+      for (const auto& action : plan.actions) outcome.actions_pending.push_back(action.summary);
+      report_batches();
+      if (planned.server.in_recovery && !plan.actions.empty()) {
+        set_summary_conditions(outcome, false, "ReadOnlyStandby",
+                               "connected to a standby (in recovery): the migration needs the "
+                               "primary",
+                               false);
+      } else if (plan.at_target && plan.actions.empty()) {
+        set_summary_conditions(outcome, true, "TargetReached",
+                               at_target_message(migration, plan.phase), false);
+      } else {
+        set_summary_conditions(outcome, false, plan.phase.empty() ? "NotStarted" : plan.phase,
+                               std::to_string(plan.actions.size()) + " step(s) pending",
+                               !plan.actions.empty());
+      }
+      return outcome;
+    }
+    const Execution run = Executor(session, spec.guards, stop_requested_).execute(plan.actions);
+    for (size_t i = 0; i < run.applied.size(); ++i) {
+      if (run.applied_kinds[i] == ActionKind::kCopyBatch) {
+        ++batches;
+      } else {
+        outcome.actions_taken.push_back(run.applied[i]);
+        outcome.applied_kinds.push_back(run.applied_kinds[i]);
+      }
+    }
+    outcome.rows_drained += run.rows_drained;
+    if (run.stopped || !run.failures.empty()) {
+      const PlannedMigration after = observe_and_plan(session, migration);
+      outcome.migration = progress_of(migration, after);
+      report_batches();
+      for (const auto& summary : run.not_run) outcome.actions_pending.push_back(summary);
+      if (run.stopped) {
+        outcome.findings.push_back(*run.stopped);
+        outcome.retry_with_backoff = run.stopped->reason != "ShuttingDown";
+        set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
+                               !needs_human(run.stopped->reason));
+      } else {
+        outcome.retry_with_backoff = true;
+        set_summary_conditions(outcome, false, "ActionFailed", run.failures.front(), true);
+      }
+      return outcome;
+    }
+    if (!plan.copying && ++step_rounds > kMaxStepRounds) {
+      report_batches();
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(
+          outcome, false, "ActionsPending",
+          "steps are still planned after " + std::to_string(kMaxStepRounds) + " rounds; will retry",
+          true);
+      return outcome;
+    }
+    if (plan.copying) {
+      if (stop_requested_ && stop_requested_()) continue;  // the executor stops at the next step
+      if (spec.pause_between.count() > 0) std::this_thread::sleep_for(spec.pause_between);
+      if (slice_.count() > 0 && clock_.now() - started >= slice_) {
+        const PlannedMigration after = observe_and_plan(session, migration);
+        outcome.migration = progress_of(migration, after);
+        report_batches();
+        outcome.more_work = !after.plan.actions.empty();
+        set_summary_conditions(
+            outcome, false, after.plan.phase,
+            std::to_string(outcome.migration->rows_copied) + " row(s) copied; continuing", true);
+        return outcome;
+      }
+    }
+  }
+}
+
+}  // namespace partop
