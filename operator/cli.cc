@@ -217,6 +217,23 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   return all_ready && !loaded.duplicates ? kExitReady : kExitNotReady;
 }
 
+// Prints a plan's findings and each step's exact SQL; false when a finding blocks the plan.
+bool print_plan(const std::vector<Finding>& findings, const std::vector<Action>& actions,
+                const GuardSpec& guards) {
+  bool clean = true;
+  for (const auto& finding : findings) {
+    std::cout << "-- " << finding.reason << ": " << finding.message << "\n";
+    if (finding.severity == Finding::Severity::kBlocking) clean = false;
+  }
+  for (size_t i = 0; i < actions.size(); ++i) {
+    std::cout << "-- " << (i + 1) << ". " << actions[i].summary << "\n";
+    for (const auto& statement : Executor::rendered_sql(actions[i], guards)) {
+      std::cout << statement << ";\n";
+    }
+  }
+  return clean;
+}
+
 template <typename Body>
 int guarded(Body body) {
   try {
@@ -261,17 +278,7 @@ int run_plan(const std::vector<std::string>& args) {
         const Plan& plan = planned.plan;
         std::cout << "-- policy " << policy.key() << " (" << policy.spec.table.display()
                   << "): " << plan.actions.size() << " action(s)\n";
-        for (const auto& finding : plan.findings) {
-          std::cout << "-- " << finding.reason << ": " << finding.message << "\n";
-          if (finding.severity == Finding::Severity::kBlocking) all_clean = false;
-        }
-        for (size_t i = 0; i < plan.actions.size(); ++i) {
-          std::cout << "-- " << (i + 1) << ". " << plan.actions[i].summary << "\n";
-          for (const auto& statement :
-               Executor::rendered_sql(plan.actions[i], policy.spec.guards)) {
-            std::cout << statement << ";\n";
-          }
-        }
+        all_clean &= print_plan(plan.findings, plan.actions, policy.spec.guards);
       } catch (const DatabaseError& error) {
         std::cout << "-- policy " << policy.key() << ": DatabaseUnavailable: " << error.what()
                   << "\n";
@@ -298,17 +305,7 @@ int run_plan(const std::vector<std::string>& args) {
                   << " step(s) in this phase"
                   << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
                   << "\n";
-        for (const auto& finding : plan.findings) {
-          std::cout << "-- " << finding.reason << ": " << finding.message << "\n";
-          if (finding.severity == Finding::Severity::kBlocking) all_clean = false;
-        }
-        for (size_t i = 0; i < plan.actions.size(); ++i) {
-          std::cout << "-- " << (i + 1) << ". " << plan.actions[i].summary << "\n";
-          for (const auto& statement :
-               Executor::rendered_sql(plan.actions[i], migration.spec.guards)) {
-            std::cout << statement << ";\n";
-          }
-        }
+        all_clean &= print_plan(plan.findings, plan.actions, migration.spec.guards);
       } catch (const DatabaseError& error) {
         std::cout << "-- migration " << migration.key() << ": DatabaseUnavailable: " << error.what()
                   << "\n";
