@@ -224,4 +224,30 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a PartitionPolicy on a migrating table waits, and takes over once it is finalized") {
+  TestDatabase db;
+  create_orders(db);
+  const Policy policy = make_policy("  table: orders\n  interval: monthly\n  premake: 2\n");
+  Outcome outcome = apply_migration(db, make_migration(kSpec));
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  const Outcome waiting = apply_policy(db, policy);
+  CHECK(waiting.ready_reason() == "MigrationInProgress");
+  CHECK(waiting.condition("Stalled")->status == "False");
+
+  outcome = apply_migration(db, make_migration(std::string(kSpec) + "  finalize: true\n"));
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  CHECK(outcome.migration->phase == "Finalized");
+  CHECK(db.count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'partop\\_sync%'") == 0);
+  CHECK(db.scalar("SELECT relkind FROM pg_class WHERE oid = 'orders_retired'::regclass") == "r");
+  // No longer synced: a row written now reaches the partitioned table only.
+  db.exec("INSERT INTO orders (created_at, amount) VALUES (now(), 7)");
+  CHECK(db.count("SELECT count(*) FROM orders") ==
+        db.count("SELECT count(*) FROM orders_retired") + 1);
+  const Outcome maintained = apply_policy(db, policy);
+  CHECK_MESSAGE(maintained.ready(), maintained.condition("Ready")->message);
+  // A finalized migration keeps its end state: flipping the target is refused.
+  outcome = apply_migration(db, make_migration(std::string(kSpec) + "  target: Original\n"));
+  CHECK(outcome.ready_reason() == "MigrationFinalized");
+}
+
 }  // namespace partop::testing

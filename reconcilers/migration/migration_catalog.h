@@ -15,8 +15,6 @@
 
 namespace partop {
 
-// The table holding every migration's progress in a schema, one row per table.
-inline constexpr std::string_view kMigrationStateTable = "partop_migrations";
 
 struct SourceColumn {
   std::string name;

@@ -186,6 +186,7 @@ class MigrationPlanBuilder {
   void plan_twin_partitions() {
     PolicySpec policy = twin_policy_spec();
     ObservedTable twin = observed_.partitioned;
+    twin.migration_phase.clear();  // the migration maintaining it is this one
     if (observed_.state.phase == "Preparing") {
       policy.cover_from = observed_.original.min_key;
       if (observed_.original.max_key &&

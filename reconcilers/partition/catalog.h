@@ -77,9 +77,15 @@ struct ObservedTable {
   int64_t default_rows = 0;
   // Rows in DEFAULT whose key is NULL cannot be drained anywhere; reported.
   std::optional<KeyValue> max_key;  // integer keys: max(key) over the table
+  // The phase of a PartitionMigration of this table (as original or as twin), "" when none is
+  // recorded in the schema's partop_migrations.
+  std::string migration_phase;
 
   const ObservedPartition* default_partition() const;
 };
+
+// The table holding the progress of every PartitionMigration in a schema, one row per table.
+inline constexpr std::string_view kMigrationStateTable = "partop_migrations";
 
 struct ObservedServer {
   bool in_recovery = false;

@@ -222,6 +222,14 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
                               grant[2].get<bool>(), grant[3].get<std::string>()});
     }
   }
+  const QualifiedName migrations{spec.table.schema, std::string(kMigrationStateTable)};
+  if (text(session.query("SELECT to_regclass($1) IS NOT NULL", {sql::qualified(migrations)})[0][0]) ==
+      "t") {
+    const SqlRows phase = session.query("SELECT phase FROM " + sql::qualified(migrations) +
+                                            " WHERE original = $1::oid OR partitioned = $1::oid",
+                                        {oid});
+    if (!phase.empty()) table.migration_phase = text(phase[0][0]);
+  }
   if (table.strategy != "range" || table.key_column_count != 1 || !table.key_type) return table;
 
   table.partitions = read_partitions(session, spec.table, *table.key_type);

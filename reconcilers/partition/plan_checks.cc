@@ -23,6 +23,12 @@ bool check_table(const ObservedTable& table, std::vector<Finding>& findings) {
     blocking(findings, "TableNotFound", "table " + name + " does not exist");
     return false;
   }
+  if (!table.migration_phase.empty() && table.migration_phase != "Finalized") {
+    blocking(findings, "MigrationInProgress",
+             "a PartitionMigration of " + name + " is in phase " + table.migration_phase +
+                 " and maintains its partitions; this policy takes over once it is finalized");
+    return false;
+  }
   if (table.relkind != 'p') {
     blocking(findings, "TableNotPartitioned",
              name + " is not a partitioned table (relkind '" + std::string(1, table.relkind) +
