@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Static checks of the Helm chart charts/partop (no cluster needed):
-#   - the chart's CRD copy (charts/partop/files/crd.yaml) is identical to crds/ at the root;
+#   - the chart's CRD copies (charts/partop/files/crds/*.yaml) are identical to crds/*.yaml at the
+#     root, file by file (PartitionPolicy and PartitionMigration);
 #   - `helm lint --strict` passes for every value set below;
 #   - `helm template` renders, and the rendered objects are checked (python3 + PyYAML): RBAC is
 #     exactly what the operator needs (ClusterRole cluster-wide, or a Role per watched
 #     namespace), never delete or "*"; the Deployment runs under the restricted security profile
 #     with the expected arguments; leader election; metrics Service, ServiceMonitor and
-#     PrometheusRule; PartitionPolicies from values; the CRD equals crds/;
+#     PrometheusRule; PartitionPolicies from values; the two CRDs (partitionpolicies and
+#     partitionmigrations) each equal their file in crds/ (none with crds.install=false);
 #   - invalid values (typos, wrong types, out-of-range numbers) make `helm template` fail.
 #
 # Usage: e2e/chart_checks.sh        (exit 0 only when every check passed)
@@ -16,8 +18,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CHART="$ROOT/charts/partop"
-CRD_SOURCE="$ROOT/crds/partitionpolicies.partop.dev.yaml"
-CRD_COPY="$CHART/files/crd.yaml"
+CRD_SOURCES="$ROOT/crds"          # crds/<name>.yaml, one CRD per file
+CRD_COPIES="$CHART/files/crds"    # the chart's copy of each, same file name (templates/crd.yaml)
 PARTOP_CACHE="${PARTOP_CACHE:-/var/cache/partop}"
 HELM="$PARTOP_CACHE/bin/helm"
 RELEASE=rel
@@ -124,14 +126,34 @@ EOF
 SETS=(default namespaced monitoring policies replicas2 leader-forced no-crds existing-sa no-rbac openshift scheduling)
 
 # ---------------------------------------------------------------------------------------------
-# The CRD copy
+# The CRD copies: every crds/<name>.yaml has a byte-identical charts/partop/files/crds/<name>.yaml,
+# and the chart ships no CRD file that crds/ does not have.
 # ---------------------------------------------------------------------------------------------
-if cmp -s "$CRD_SOURCE" "$CRD_COPY"; then
-  pass "charts/partop/files/crd.yaml is byte-identical to crds/partitionpolicies.partop.dev.yaml"
-else
-  fail "charts/partop/files/crd.yaml differs from crds/partitionpolicies.partop.dev.yaml (fix: cp crds/partitionpolicies.partop.dev.yaml charts/partop/files/crd.yaml)"
-  diff -u "$CRD_SOURCE" "$CRD_COPY" | head -20 || true
+shopt -s nullglob
+crd_sources=("$CRD_SOURCES"/*.yaml)
+crd_copies=("$CRD_COPIES"/*.yaml)
+shopt -u nullglob
+if [[ ${#crd_sources[@]} -eq 0 ]]; then
+  fail "no CRD in crds/*.yaml"
 fi
+for source in "${crd_sources[@]}"; do
+  name=$(basename "$source")
+  copy="$CRD_COPIES/$name"
+  if cmp -s "$source" "$copy"; then
+    pass "charts/partop/files/crds/$name is byte-identical to crds/$name"
+  elif [[ ! -e "$copy" ]]; then
+    fail "charts/partop/files/crds/$name is missing (fix: cp crds/$name charts/partop/files/crds/$name)"
+  else
+    fail "charts/partop/files/crds/$name differs from crds/$name (fix: cp crds/$name charts/partop/files/crds/$name)"
+    diff -u "$source" "$copy" | head -20 || true
+  fi
+done
+for copy in "${crd_copies[@]}"; do
+  name=$(basename "$copy")
+  if [[ ! -e "$CRD_SOURCES/$name" ]]; then
+    fail "charts/partop/files/crds/$name has no crds/$name (fix: git rm charts/partop/files/crds/$name, or add crds/$name)"
+  fi
+done
 
 # ---------------------------------------------------------------------------------------------
 # helm lint --strict and helm template for every value set
@@ -206,13 +228,13 @@ must_fail "Kubernetes 1.19 (kubeVersion >=1.20.0-0)" "kubeVersion" --kube-versio
 # The rendered objects
 # ---------------------------------------------------------------------------------------------
 set +e
-python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCE" "$CHART/Chart.yaml" "$ROOT/operator/cli.cc" <<'PYTHON' >"$WORK/python.out" 2>&1
+python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCES" "$CHART/Chart.yaml" "$ROOT/operator/cli.cc" <<'PYTHON' >"$WORK/python.out" 2>&1
 import re
 import sys
 
 import yaml
 
-work, release, ns, crd_source, chart_yaml, cli_source = sys.argv[1:7]
+work, release, ns, crd_sources, chart_yaml, cli_source = sys.argv[1:7]
 fullname = f"{release}-partop"
 app_version = str(yaml.safe_load(open(chart_yaml))["appVersion"])
 cli_text = open(cli_source).read()
@@ -220,6 +242,8 @@ cli_text = open(cli_source).read()
 WATCH_RULES = {
     ("partop.dev", "partitionpolicies"): {"get", "list", "watch"},
     ("partop.dev", "partitionpolicies/status"): {"get", "patch", "update"},
+    ("partop.dev", "partitionmigrations"): {"get", "list", "watch"},
+    ("partop.dev", "partitionmigrations/status"): {"get", "patch", "update"},
     ("", "secrets"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "configmaps"): {"get", "create", "patch", "update"},
@@ -228,6 +252,8 @@ WATCH_RULES = {
 NEEDED = {
     ("partop.dev", "partitionpolicies"): {"list", "watch"},
     ("partop.dev", "partitionpolicies/status"): {"patch"},
+    ("partop.dev", "partitionmigrations"): {"list", "watch"},
+    ("partop.dev", "partitionmigrations/status"): {"patch"},
     ("", "secrets"): {"list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "configmaps"): {"create", "patch"},
@@ -385,8 +411,9 @@ def cluster_scope_checks(label, docs):
           len(crbs) == 1 and crbs[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                                     "name": fullname}, crbs)
     policy_roles = [r for r in of_kind(docs, "Role")
-                    if any("partitionpolicies" in rule.get("resources", []) for rule in r["rules"])]
-    check(f"{label}: no Role for policies (cluster-wide mode)", not policy_roles)
+                    if any({"partitionpolicies", "partitionmigrations"} & set(rule.get("resources", []))
+                           for rule in r["rules"])]
+    check(f"{label}: no Role for policies or migrations (cluster-wide mode)", not policy_roles)
     roles = of_kind(docs, "Role")
     check(f"{label}: the only Role is the leader-election one",
           [r["metadata"]["name"] for r in roles] == [f"{fullname}-leader-election"], [r["metadata"] for r in roles])
@@ -445,28 +472,42 @@ def structural_problems(schema, path):
     return problems
 
 
+# The CRDs the chart renders: name -> (kind, short name); each comes from crds/<name>.yaml.
+CRDS = {
+    "partitionmigrations.partop.dev": ("PartitionMigration", "pmig"),
+    "partitionpolicies.partop.dev": ("PartitionPolicy", "ppol"),
+}
+
+
 def crd_checks(label, docs):
     crds = of_kind(docs, "CustomResourceDefinition")
-    check(f"{label}: one CRD, partitionpolicies.partop.dev",
-          len(crds) == 1 and crds[0]["metadata"]["name"] == "partitionpolicies.partop.dev")
-    if len(crds) != 1:
-        return
-    crd = crds[0]
-    check(f"{label}: CRD annotated helm.sh/resource-policy: keep",
-          crd["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep", crd["metadata"])
-    source = yaml.safe_load(open(crd_source))
-    rendered = {**crd, "metadata": {k: v for k, v in crd["metadata"].items() if k not in ("labels", "annotations")}}
-    check(f"{label}: rendered CRD equals crds/partitionpolicies.partop.dev.yaml (except the added labels/annotation)",
-          rendered == source)
-    problems = structural_problems(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], "openAPIV3Schema")
-    check(f"{label}: CRD schema is structural (kube-apiserver rejects type/default/description inside "
-          f"anyOf/allOf/oneOf/not, except the bare int-or-string anyOf [{{type: integer}}, {{type: string}}])",
-          not problems, "; ".join(problems))
-    names = crd["spec"]["names"]
-    check(f"{label}: CRD names (ppol, category partop) and served version v1alpha1 with status subresource",
-          names.get("shortNames") == ["ppol"] and names.get("categories") == ["partop"]
-          and [(v["name"], v["served"], v["storage"], "status" in v.get("subresources", {}))
-               for v in crd["spec"]["versions"]] == [("v1alpha1", True, True, True)])
+    rendered_names = [c["metadata"]["name"] for c in crds]
+    check(f"{label}: the CRDs are exactly {', '.join(sorted(CRDS))}, once each",
+          sorted(rendered_names) == sorted(CRDS), rendered_names)
+    for crd in crds:
+        name = crd["metadata"]["name"]
+        if name not in CRDS:
+            continue
+        kind, short_name = CRDS[name]
+        check(f"{label}: CRD {name} annotated helm.sh/resource-policy: keep",
+              crd["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep", crd["metadata"])
+        source = yaml.safe_load(open(f"{crd_sources}/{name}.yaml"))
+        rendered = {**crd,
+                    "metadata": {k: v for k, v in crd["metadata"].items() if k not in ("labels", "annotations")}}
+        check(f"{label}: rendered CRD equals crds/{name}.yaml (except the added labels/annotation)",
+              rendered == source)
+        problems = structural_problems(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], "openAPIV3Schema")
+        check(f"{label}: CRD {name} schema is structural (kube-apiserver rejects type/default/description inside "
+              f"anyOf/allOf/oneOf/not, except the bare int-or-string anyOf [{{type: integer}}, {{type: string}}])",
+              not problems, "; ".join(problems))
+        names = crd["spec"]["names"]
+        check(f"{label}: CRD {name} names ({kind}, {short_name}, category partop), group partop.dev, namespaced, "
+              f"and served version v1alpha1 with status subresource",
+              names.get("kind") == kind and names.get("shortNames") == [short_name]
+              and names.get("categories") == ["partop"]
+              and crd["spec"].get("group") == "partop.dev" and crd["spec"].get("scope") == "Namespaced"
+              and [(v["name"], v["served"], v["storage"], "status" in v.get("subresources", {}))
+                   for v in crd["spec"]["versions"]] == [("v1alpha1", True, True, True)])
 
 
 # --- default --------------------------------------------------------------------------------
@@ -579,7 +620,9 @@ for entry in wanted:
     if entry.get("labels"):
         check(f"policies: {key[0]}/{key[1]} carries its labels",
               p is not None and all(p["metadata"]["labels"].get(k) == v for k, v in entry["labels"].items()))
-crd = one(docs, "CustomResourceDefinition")
+crd = next((c for c in of_kind(docs, "CustomResourceDefinition")
+            if c["metadata"]["name"] == "partitionpolicies.partop.dev"), None)
+check("policies: the PartitionPolicy CRD is rendered (to validate the specs against)", crd is not None)
 if crd:
     # Light structural validation of the rendered specs against the CRD: known top-level keys
     # and required fields (the API server does the full validation).
@@ -612,7 +655,8 @@ lease_checks("leader-forced", docs, ns, "partop-lock")
 # --- toggles ----------------------------------------------------------------------------------
 docs = load("no-crds")
 common_checks("no-crds", docs)
-check("no-crds: crds.install=false renders no CRD", not of_kind(docs, "CustomResourceDefinition"))
+check("no-crds: crds.install=false renders no CRD (neither partitionpolicies nor partitionmigrations)",
+      not of_kind(docs, "CustomResourceDefinition"), [c["metadata"]["name"] for c in of_kind(docs, "CustomResourceDefinition")])
 
 docs = load("existing-sa")
 common_checks("existing-sa", docs)

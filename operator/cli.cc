@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator/controller/partition_migration_controller.h"
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/manager.h"
 #include "operator/runtime/file_source.h"
@@ -343,8 +344,14 @@ int run_loop(const std::vector<std::string>& args) {
                        std::make_unique<runtime::FileSource>(
                            std::vector<std::string>{options.policies_dir},
                            [](const json& document) { return !is_migration(document); }));
+    manager.add_source(controller::partition_migrations(),
+                       std::make_unique<runtime::FileSource>(
+                           std::vector<std::string>{options.policies_dir}, is_migration));
     PgConnector connector;
     controller::add_partition_policy_controller(
+        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
+        kRunWorkers);
+    controller::add_partition_migration_controller(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
         kRunWorkers);
     runtime::log(runtime::LogLevel::kInfo, "partop run started",

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "operator/controller/partition_migration_controller.h"
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/kube/kube_client.h"
 #include "operator/runtime/log.h"
@@ -54,6 +55,8 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
   // One line per kind.
   controller::register_partition_policy_operator(manager, connector, identity,
                                                  options.max_concurrent_reconciles);
+  controller::register_partition_migration_operator(manager, connector, identity,
+                                                    options.max_concurrent_reconciles);
 
   log(LogLevel::kInfo, "operator started",
       {{"identity", identity},

@@ -250,4 +250,27 @@ TEST_CASE("a PartitionPolicy on a migrating table waits, and takes over once it 
   CHECK(outcome.ready_reason() == "MigrationFinalized");
 }
 
+TEST_CASE("the operator's reconcile copies for one bounded slice, then asks to continue") {
+  TestDatabase db;
+  create_orders(db);
+  static const SystemClock clock;
+  const Migration migration = make_migration(kSpec);
+  const auto session = open_pg_session(db.dsn(), migration.spec.guards.lock_timeout);
+  const MigrationReconciler sliced(clock, {}, std::chrono::milliseconds{1});
+  Outcome outcome = sliced.reconcile(*session, migration, ReconcileMode::kApply);
+  CHECK(outcome.more_work);
+  CHECK_FALSE(outcome.ready());
+  CHECK(outcome.migration->phase == "Copying");
+  CHECK(outcome.migration->rows_copied == 2000);
+  CHECK(outcome.condition("Reconciling")->status == "True");
+  int slices = 1;
+  while (outcome.more_work && slices < 50) {
+    outcome = sliced.reconcile(*session, migration, ReconcileMode::kApply);
+    ++slices;
+  }
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  CHECK(slices >= 10);  // 20,000 rows in batches of 2,000
+  CHECK(outcome.migration->phase == "Swapped");
+}
+
 }  // namespace partop::testing

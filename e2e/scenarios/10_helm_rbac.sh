@@ -2,7 +2,8 @@
 # The Helm chart installed into the real API server (namespaced mode), then `partop operator`
 # run with a token of the chart's own ServiceAccount: the chart's RBAC is enough for every
 # operator path (watch, status, events, ConfigMap, Secret, Lease), `kubectl auth can-i` shows it
-# grants nothing more, and `helm upgrade` of a policy in values converges the database.
+# grants what the operator needs on PartitionPolicies and PartitionMigrations and nothing more,
+# and `helm upgrade` of a policy in values converges the database.
 source "$(dirname "$0")/../lib.sh"
 setup
 psql_db -c "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)"
@@ -35,7 +36,9 @@ chart install partop "$E2E_ROOT/charts/partop" -n "$release_ns" -f "$WORK/values
 sa="system:serviceaccount:$release_ns:partop"
 can() { kubectl --kubeconfig "$KUBECONFIG" auth can-i "$@" --as "$sa" >/dev/null 2>&1; }
 for allowed in "list partitionpolicies.partop.dev -n $NS" "watch partitionpolicies.partop.dev -n $NS" \
-               "patch partitionpolicies.partop.dev --subresource=status -n $NS" "create events -n $NS" "patch events -n $NS" \
+               "patch partitionpolicies.partop.dev --subresource=status -n $NS" \
+               "list partitionmigrations.partop.dev -n $NS" "watch partitionmigrations.partop.dev -n $NS" \
+               "patch partitionmigrations.partop.dev --subresource=status -n $NS" "create events -n $NS" "patch events -n $NS" \
                "get secrets -n $NS" "watch secrets -n $NS" "create configmaps -n $NS" "patch configmaps -n $NS" \
                "create leases.coordination.k8s.io -n $release_ns" \
                "update leases.coordination.k8s.io/partop-leader -n $release_ns"; do
@@ -45,6 +48,8 @@ done
 for denied in "delete secrets -n $NS" "create secrets -n $NS" "list secrets -n $other_ns" \
               "get secrets -n $release_ns" "list partitionpolicies.partop.dev -n $other_ns" \
               "delete partitionpolicies.partop.dev -n $NS" "update partitionpolicies.partop.dev -n $NS" \
+              "list partitionmigrations.partop.dev -n $other_ns" \
+              "delete partitionmigrations.partop.dev -n $NS" "update partitionmigrations.partop.dev -n $NS" \
               "delete configmaps -n $NS" "list configmaps -n $NS" "list pods -n $NS" "create deployments -n $NS" \
               "update leases.coordination.k8s.io/someone-else -n $release_ns" "create leases.coordination.k8s.io -n $NS" \
               "list namespaces" "create clusterroles"; do

@@ -12,8 +12,8 @@ using nlohmann::json;
 using runtime::log;
 using runtime::LogLevel;
 
-std::string policy_path(const std::string& ns, const std::string& name) {
-  return std::string("/apis/") + kGroupVersion + "/namespaces/" + ns + "/partitionpolicies/" + name;
+std::string object_path(const std::string& plural, const std::string& ns, const std::string& name) {
+  return std::string("/apis/") + kGroupVersion + "/namespaces/" + ns + "/" + plural + "/" + name;
 }
 
 // Normal events for what a reconcile applied, one per kind of change.
@@ -37,12 +37,20 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
       case ActionKind::kDetachPartition:
         ++counts["RetentionApplied"];
         break;
-      case ActionKind::kAttachPartitionIndex:
-      case ActionKind::kPrepareMigration:  // a policy never plans a migration's steps
+      case ActionKind::kPrepareMigration:
+        ++counts["MigrationPrepared"];
+        break;
       case ActionKind::kStartSync:
-      case ActionKind::kCopyBatch:
+        ++counts["CopyStarted"];
+        break;
       case ActionKind::kSwap:
+        ++counts["Swapped"];
+        break;
       case ActionKind::kFinalizeMigration:
+        ++counts["Finalized"];
+        break;
+      case ActionKind::kAttachPartitionIndex:
+      case ActionKind::kCopyBatch:  // progress is in .status, not one Event per batch
         break;
     }
   }
@@ -57,6 +65,14 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
     if (reason == "IndexRebuilt") message = std::to_string(count) + " index(es) built or rebuilt";
     if (reason == "RetentionApplied")
       message = std::to_string(count) + " expired partition(s) removed";
+    if (reason == "MigrationPrepared") message = "partitioned twin and its keys created";
+    if (reason == "CopyStarted") message = "sync triggers installed, copying rows";
+    if (reason == "Swapped" && outcome.migration) {
+      message = outcome.migration->phase == "Swapped"
+                    ? "the partitioned table now has the table's name"
+                    : "rolled back: the original table has its name again";
+    }
+    if (reason == "Finalized") message = "syncing stopped, the other table kept as retired";
     out.emplace_back(reason, message + " on " + outcome.table);
   }
   return out;
@@ -65,17 +81,18 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
 }  // namespace
 
 KubePolicyBackend::KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets,
-                                     std::string instance, const Clock& clock)
+                                     std::string instance, const Clock& clock, std::string plural)
     : client_(client),
       secrets_(secrets),
+      plural_(std::move(plural)),
       clock_(clock),
       events_(client, "partop", std::move(instance), clock) {}
 
-ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object, const Policy& policy) const {
-  if (!policy.spec.database_ref)
-    return {std::nullopt, "spec.databaseRef is required in Kubernetes"};
+ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object,
+                                           const std::optional<DatabaseRef>& database_ref) const {
+  if (!database_ref) return {std::nullopt, "spec.databaseRef is required in Kubernetes"};
   const std::string ns = object["metadata"].value("namespace", "default");
-  const DatabaseRef& ref = *policy.spec.database_ref;
+  const DatabaseRef& ref = *database_ref;
   const auto secret = secrets_.get(ns + "/" + ref.secret_name);
   if (!secret) return {std::nullopt, "Secret " + ns + "/" + ref.secret_name + " not found"};
   const json data = secret->value("data", json::object());
@@ -96,7 +113,9 @@ void KubePolicyBackend::report(const json& object, const Outcome& outcome) {
   log_outcome(object, outcome);
   write_status(object, outcome);
   record_events(object, outcome);
-  if (!outcome.partitions.empty()) write_partition_map(object, outcome);
+  // The partition map is a policy's: a migrating table's map appears once a policy takes over.
+  if (plural_ == "partitionpolicies" && !outcome.partitions.empty())
+    write_partition_map(object, outcome);
 }
 
 void KubePolicyBackend::write_status(const json& object, const Outcome& outcome) {
@@ -107,7 +126,8 @@ void KubePolicyBackend::write_status(const json& object, const Outcome& outcome)
   if (!status_changed(previous, status)) return;
   const kube::Response response = client_.request(
       kube::Method::kPatch,
-      policy_path(metadata.value("namespace", "default"), metadata.value("name", "")) + "/status",
+      object_path(plural_, metadata.value("namespace", "default"), metadata.value("name", "")) +
+          "/status",
       json{{"status", status}}, kube::kMergePatch);
   if (!response.ok()) {
     log(LogLevel::kWarning, "cannot write status",

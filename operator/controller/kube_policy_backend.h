@@ -20,10 +20,13 @@ inline constexpr const char* kGroupVersion = "partop.dev/v1alpha1";
 
 class KubePolicyBackend : public PolicyBackend {
  public:
+  // `plural`: the resource whose objects it reports on ("partitionpolicies",
+  // "partitionmigrations").
   KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets, std::string instance,
-                    const Clock& clock);
+                    const Clock& clock, std::string plural = "partitionpolicies");
 
-  ResolvedDsn resolve_dsn(const nlohmann::json& object, const Policy& policy) const override;
+  ResolvedDsn resolve_dsn(const nlohmann::json& object,
+                          const std::optional<DatabaseRef>& database_ref) const override;
   void report(const nlohmann::json& object, const Outcome& outcome) override;
 
  private:
@@ -33,6 +36,7 @@ class KubePolicyBackend : public PolicyBackend {
 
   kube::Client& client_;
   const runtime::ObjectStore& secrets_;
+  const std::string plural_;
   const Clock& clock_;
   runtime::EventRecorder events_;
   std::mutex partition_maps_mutex_;

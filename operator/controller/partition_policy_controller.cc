@@ -69,7 +69,7 @@ PartitionPolicyController::PartitionPolicyController(
 
 void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
                        const PolicyBackend& backend) {
-  claims.add_kind({kPolicyKind, &policies,
+  claims.add_kind({kPolicyKind, "layout", &policies,
                    [](const json& object) {
                      const json table = object.value("spec", json::object()).value("table", json());
                      return table.is_string() ? runtime::normalized_table(table.get<std::string>())
@@ -78,7 +78,8 @@ void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore&
                    [&backend](const json& object) -> std::optional<std::string> {
                      const ParsedPolicy parsed = parse_policy(object);
                      if (!parsed.ok()) return std::nullopt;
-                     const ResolvedDsn dsn = backend.resolve_dsn(object, *parsed.policy);
+                     const ResolvedDsn dsn =
+                         backend.resolve_dsn(object, parsed.policy->spec.database_ref);
                      if (!dsn.dsn) return std::nullopt;
                      return redact_dsn(*dsn.dsn);
                    }});
@@ -112,7 +113,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
     result = Result::done();  // waits for an edit of the spec
   } else {
     const Policy& policy = *parsed.policy;
-    const ResolvedDsn dsn = backend_->resolve_dsn(*object, policy);
+    const ResolvedDsn dsn = backend_->resolve_dsn(*object, policy.spec.database_ref);
     if (!dsn.dsn) {
       outcome = unavailable_outcome(policy, "SecretNotFound", dsn.problem);
       result = Result::requeue_after(kSecretRetry);

@@ -140,30 +140,38 @@ TEST_CASE("policy controller: the earliest policy keeps a table, a later one is 
   CHECK(f.ready_reason("events-again") == "DatabaseUnavailable");
 }
 
-TEST_CASE("policy controller: a claim of another kind on the same table is a Conflict too") {
+TEST_CASE("policy controller: a claim of another kind of the same role is a Conflict too") {
   Fixture f;
   f.policies.put(policy("events", "events", "2026-01-02T00:00:00Z"));
-  // A resource of another kind (here a stand-in for a migration) claimed the table first.
+  const auto claims_on = [](const json&) -> std::optional<std::string> {
+    return redact_dsn("postgresql://partop:pw@db:5432/app");
+  };
+  const json earlier = {
+      {"metadata",
+       {{"name", "other"}, {"namespace", "app"}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+      {"spec", {{"table", "public.events"}}}};
+  // A migration claimed the table first: another role, no conflict (the policy waits for it
+  // through the database instead).
   MemoryStore migrations;
-  migrations.put({{"metadata",
-                   {{"name", "move-events"},
-                    {"namespace", "app"},
-                    {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
-                  {"spec", {{"table", "public.events"}}}});
-  f.claims.add_kind({"PartitionMigration", &migrations,
-                     [](const json& o) { return o["spec"].value("table", ""); },
-                     [](const json&) -> std::optional<std::string> {
-                       return redact_dsn("postgresql://partop:pw@db:5432/app");
-                     }});
+  migrations.put(earlier);
+  f.claims.add_kind({"PartitionMigration", "rewrite", &migrations,
+                     [](const json& o) { return o["spec"].value("table", ""); }, claims_on});
+  f.controller().reconcile("app/events");
+  CHECK(f.ready_reason("events") == "DatabaseUnavailable");
+  // A resource of another kind maintaining layouts claimed it first: Conflict, no database.
+  MemoryStore layouts;
+  layouts.put(earlier);
+  f.claims.add_kind({"OtherLayoutKind", "layout", &layouts,
+                     [](const json& o) { return o["spec"].value("table", ""); }, claims_on});
+  const int attempts = f.database.attempts;
   f.controller().reconcile("app/events");
   CHECK(f.ready_reason("events") == "Conflict");
-  CHECK(f.database.attempts == 0);
-  // The policy claims nothing it does not name: a migration of another table is no conflict.
-  migrations.put({{"metadata",
-                   {{"name", "move-events"},
-                    {"namespace", "app"},
-                    {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
-                  {"spec", {{"table", "public.orders"}}}});
+  CHECK(f.database.attempts == attempts);
+  // The policy claims nothing it does not name: another table is no conflict.
+  layouts.put(
+      {{"metadata",
+        {{"name", "other"}, {"namespace", "app"}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+       {"spec", {{"table", "public.orders"}}}});
   f.controller().reconcile("app/events");
   CHECK(f.ready_reason("events") == "DatabaseUnavailable");
 }

@@ -1,7 +1,8 @@
-// Where a PartitionPolicy meets the world outside its database: where its database URI comes
-// from, and where the outcome of a reconcile is reported. The operator's backend reads Secrets
-// and writes status, Events and the partition-map ConfigMap (kube_policy_backend.h); `partop
-// run`'s backend uses the --dsn of the command line and reports through the log alone.
+// Where a partop resource (a PartitionPolicy, a PartitionMigration) meets the world outside its
+// database: where its database URI comes from, and where the outcome of a reconcile is reported.
+// The operator's backend reads Secrets and writes status, Events and the partition-map ConfigMap
+// (kube_policy_backend.h); `partop run`'s backend uses the --dsn of the command line and reports
+// through the log alone.
 #pragma once
 
 #include <optional>
@@ -22,7 +23,9 @@ struct ResolvedDsn {
 class PolicyBackend {
  public:
   virtual ~PolicyBackend() = default;
-  virtual ResolvedDsn resolve_dsn(const nlohmann::json& object, const Policy& policy) const = 0;
+  // `database_ref`: the object's spec.databaseRef, as parsed.
+  virtual ResolvedDsn resolve_dsn(const nlohmann::json& object,
+                                  const std::optional<DatabaseRef>& database_ref) const = 0;
   // Reports the outcome of one reconcile of `object` (status, events, partition map). Failures
   // are the backend's to log; they never stop the reconcile.
   virtual void report(const nlohmann::json& object, const Outcome& outcome) = 0;
@@ -32,7 +35,7 @@ class PolicyBackend {
 class FixedDsnBackend : public PolicyBackend {
  public:
   explicit FixedDsnBackend(std::string dsn) : dsn_(std::move(dsn)) {}
-  ResolvedDsn resolve_dsn(const nlohmann::json&, const Policy&) const override {
+  ResolvedDsn resolve_dsn(const nlohmann::json&, const std::optional<DatabaseRef>&) const override {
     return {dsn_, ""};
   }
   void report(const nlohmann::json& object, const Outcome& outcome) override;

@@ -43,6 +43,17 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
       {"actionsTaken", engine["actionsTaken"]},
       {"actionsPending", engine["actionsPending"]},
       {"lastReconcileTime", now}};
+  if (const auto& migration = outcome.migration) {
+    status["phase"] = migration->phase.empty() ? "Pending" : migration->phase;
+    status["rowsCopied"] = migration->rows_copied;
+    status["rowsRemaining"] = migration->rows_remaining;
+    status["swaps"] = migration->swaps;
+    status["lastSwapTime"] =
+        migration->last_swap_time.empty() ? json() : json(migration->last_swap_time);
+    const int64_t total = migration->rows_copied + migration->rows_remaining;
+    status["progress"] =
+        std::to_string(total == 0 ? 100 : migration->rows_copied * 100 / total) + "%";
+  }
   for (const char* bound : {"oldestBound", "newestBound", "bufferedUntil"}) {
     // A merge patch removes a field set to null: bounds disappear when they no longer exist.
     status[bound] = engine[bound];

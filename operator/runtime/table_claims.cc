@@ -1,5 +1,7 @@
 #include "operator/runtime/table_claims.h"
 
+#include <algorithm>
+
 #include <tuple>
 
 #include "operator/runtime/informer.h"
@@ -33,7 +35,10 @@ std::optional<std::string> TableClaims::owner_other_than(const std::string& kind
     kinds = kinds_;
   }
   std::optional<Rank> owner;
+  const auto asking = std::find_if(kinds.begin(), kinds.end(),
+                                   [&](const ClaimingKind& k) { return k.kind == kind; });
   for (const ClaimingKind& other_kind : kinds) {
+    if (asking != kinds.end() && other_kind.role != asking->role) continue;
     // Cheap first: only objects naming the same table (by text) have their database resolved,
     // so a check costs O(objects) string comparisons, not O(objects) Secret reads.
     std::vector<json> candidates;

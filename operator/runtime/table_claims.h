@@ -1,9 +1,9 @@
 // The one arbitration rule partop applies across every kind it serves: a table of a database is
-// managed by exactly one resource — a PartitionPolicy, a migration, a backfill — and the earliest
-// claim wins (by creationTimestamp, then kind, then key; files, which have no timestamp, rank by
-// kind and key). Every kind that manages tables registers how to read a claim from its objects;
-// its reconciler asks owner_other_than() before touching the database and reports Conflict when
-// there is an owner.
+// managed by exactly one resource of each role — one PartitionPolicy maintaining its layout, one
+// migration or backfill rewriting it — and the earliest claim wins (by creationTimestamp, then
+// kind, then key; files, which have no timestamp, rank by kind and key). Every kind that manages
+// tables registers how to read a claim from its objects; its reconciler asks owner_other_than()
+// before touching the database and reports Conflict when there is an owner.
 #pragma once
 
 #include <functional>
@@ -20,6 +20,9 @@ namespace partop::runtime {
 
 struct ClaimingKind {
   std::string kind;  // "PartitionPolicy"
+  // Kinds of one role compete for a table; kinds of different roles do not (a policy waits for
+  // a migration of its table through the database, not through a claim).
+  std::string role;  // "layout", "rewrite"
   const ObjectStore* store = nullptr;
   // The table an object names, normalised to "schema.name"; cheap: read off the document. Empty
   // when it names none.

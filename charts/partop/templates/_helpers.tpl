@@ -73,6 +73,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 Rules for the watched namespaces (or the whole cluster). What the operator does against the API, and nothing more (no delete, no wildcards):
   partitionpolicies           list/watch (informers), get
   partitionpolicies/status    merge-patch (get/update for completeness of status writers)
+  partitionmigrations         list/watch (informers), get: the same as partitionpolicies
+  partitionmigrations/status  merge-patch (get/update for completeness of status writers)
   secrets                     list/watch (informers: databaseRef), get
   events (core v1)            create, merge-patch (aggregation of repeated events)
   configmaps                  create and merge-patch <policy>-partitions (no list/watch)
@@ -80,10 +82,10 @@ Rules for the watched namespaces (or the whole cluster). What the operator does 
 */}}
 {{- define "partop.rbac.watchRules" -}}
 - apiGroups: ["partop.dev"]
-  resources: ["partitionpolicies"]
+  resources: ["partitionpolicies", "partitionmigrations"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["partop.dev"]
-  resources: ["partitionpolicies/status"]
+  resources: ["partitionpolicies/status", "partitionmigrations/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["secrets"]

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A PartitionMigration applied with kubectl turns a live table into a partitioned one while a
+# writer keeps inserting through its name; kubectl get pmig shows target, phase and progress;
+# flipping target rolls back and swaps again; describe shows the conditions and phase events.
+source "$(dirname "$0")/../lib.sh"
+setup
+psql_db <<SQL
+CREATE TABLE orders (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), amount int);
+INSERT INTO orders (created_at, amount)
+  SELECT now() - (i % 300) * interval '1 day', i FROM generate_series(1, 60000) i;
+ANALYZE orders;
+SQL
+create_secret
+migration() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionMigration
+metadata: {name: orders}
+spec:
+  table: public.orders
+  partitionKey: created_at
+  interval: monthly
+  batchSize: 2000
+  target: $1
+  acceptPerPartitionUniqueness: [orders_pkey]
+  databaseRef: {secretName: db}
+YAML
+}
+phase_is() { [ "$(k get pmig orders -o jsonpath='{.status.phase}')" = "$1" ]; }
+relkind() { psql_db -c "SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass"; }
+
+# The application: inserts through the table's name for the whole scenario; any error is fatal.
+(
+  while true; do
+    psql_db -c "INSERT INTO orders (amount) VALUES (1)" || { echo "writer failed" >"$WORK/writer.failed"; exit 1; }
+    sleep 0.05
+  done
+) &
+writer=$!
+
+migration Partitioned
+start_operator main
+k wait --for=condition=Ready pmig/orders --timeout=180s >/dev/null ||
+  fail "never Ready: $(k get pmig orders -o jsonpath='{.status}')"
+get=$(k get pmig orders)
+echo "$get" | grep -q "TABLE.*TARGET.*PHASE.*PROGRESS.*READY" || fail "printer columns missing: $get"
+echo "$get" | grep -Eq "public.orders +Partitioned +Swapped +100% +True" || fail "printer values wrong: $get"
+assert_eq "$(relkind)" p "orders after the swap"
+[ "$(k get pmig orders -o jsonpath='{.status.rowsCopied}')" -ge 60000 ] || fail "rowsCopied below 60000"
+has_event CopyStarted orders || fail "no CopyStarted event"
+has_event Swapped orders || fail "no Swapped event"
+
+migration Original
+wait_until 60 "rolled back" phase_is RolledBack
+k wait --for=condition=Ready pmig/orders --timeout=60s >/dev/null || fail "not Ready after rollback"
+assert_eq "$(relkind)" r "orders after the rollback"
+
+migration Partitioned
+wait_until 60 "swapped again" phase_is Swapped
+assert_eq "$(relkind)" p "orders after the second swap"
+assert_eq "$(k get pmig orders -o jsonpath='{.status.swaps}')" 3 "swaps"
+
+kill "$writer"
+wait "$writer" 2>/dev/null || true
+[ ! -e "$WORK/writer.failed" ] || fail "the application's insert failed during the migration"
+assert_eq "$(psql_db -c "SELECT count(*) FROM ((TABLE orders EXCEPT TABLE orders_retired) UNION ALL (TABLE orders_retired EXCEPT TABLE orders)) d")" 0 \
+  "orders and orders_retired differ"
+assert_eq "$(psql_db -c "SELECT count(*) - count(DISTINCT id) FROM orders")" 0 "duplicate ids"
+describe=$(k describe pmig orders)
+echo "$describe" | grep -Eq "Type: +Ready" || fail "no Ready condition in describe: $describe"
+echo "$describe" | grep -q "TargetReached" || fail "no TargetReached reason in describe"
+pass
