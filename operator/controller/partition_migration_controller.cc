@@ -2,6 +2,7 @@
 
 #include "operator/controller/kube_policy_backend.h"
 #include "operator/controller/partition_policy_controller.h"
+#include "operator/controller/table_claim.h"
 #include "reconcilers/migration/migration_parser.h"
 #include "reconcilers/migration/migration_reconciler.h"
 
@@ -57,20 +58,12 @@ PartitionMigrationController::PartitionMigrationController(
 
 void add_migration_claims(runtime::TableClaims& claims, const runtime::ObjectStore& migrations,
                           const PolicyBackend& backend) {
-  claims.add_kind({kMigrationKind, "rewrite", &migrations,
-                   [](const json& object) {
-                     const json table = object.value("spec", json::object()).value("table", json());
-                     return table.is_string() ? runtime::normalized_table(table.get<std::string>())
-                                              : std::string();
-                   },
-                   [&backend](const json& object) -> std::optional<std::string> {
-                     const ParsedMigration parsed = parse_migration(object);
-                     if (!parsed.ok()) return std::nullopt;
-                     const ResolvedDsn dsn =
-                         backend.resolve_dsn(object, parsed.migration->spec.database_ref);
-                     if (!dsn.dsn) return std::nullopt;
-                     return redact_dsn(*dsn.dsn);
-                   }});
+  claims.add_kind(table_claim(kMigrationKind, "rewrite", migrations, backend,
+                              [](const json& object) -> std::optional<std::optional<DatabaseRef>> {
+                                const ParsedMigration parsed = parse_migration(object);
+                                if (!parsed.ok()) return std::nullopt;
+                                return parsed.migration->spec.database_ref;
+                              }));
 }
 
 Result PartitionMigrationController::reconcile(const std::string& key) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "operator/controller/kube_policy_backend.h"
+#include "operator/controller/table_claim.h"
 #include "operator/runtime/informer.h"
 #include "reconcilers/partition/policy_parser.h"
 #include "reconcilers/partition/reconciler.h"
@@ -69,20 +70,12 @@ PartitionPolicyController::PartitionPolicyController(
 
 void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
                        const PolicyBackend& backend) {
-  claims.add_kind({kPolicyKind, "layout", &policies,
-                   [](const json& object) {
-                     const json table = object.value("spec", json::object()).value("table", json());
-                     return table.is_string() ? runtime::normalized_table(table.get<std::string>())
-                                              : std::string();
-                   },
-                   [&backend](const json& object) -> std::optional<std::string> {
-                     const ParsedPolicy parsed = parse_policy(object);
-                     if (!parsed.ok()) return std::nullopt;
-                     const ResolvedDsn dsn =
-                         backend.resolve_dsn(object, parsed.policy->spec.database_ref);
-                     if (!dsn.dsn) return std::nullopt;
-                     return redact_dsn(*dsn.dsn);
-                   }});
+  claims.add_kind(table_claim(kPolicyKind, "layout", policies, backend,
+                              [](const json& object) -> std::optional<std::optional<DatabaseRef>> {
+                                const ParsedPolicy parsed = parse_policy(object);
+                                if (!parsed.ok()) return std::nullopt;
+                                return parsed.policy->spec.database_ref;
+                              }));
 }
 
 Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn) {

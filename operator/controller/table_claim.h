@@ -1,0 +1,26 @@
+// How a kind whose objects name spec.table and spec.databaseRef claims tables (TableClaims): the
+// table is read off the document, the database is the DSN (without its password) the backend
+// resolves from the object's databaseRef.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/controller/policy_backend.h"
+#include "operator/runtime/table_claims.h"
+
+namespace partop::controller {
+
+// The databaseRef of a parsed object; nullopt when the object does not parse (it claims nothing).
+using DatabaseRefOf =
+    std::function<std::optional<std::optional<DatabaseRef>>(const nlohmann::json& object)>;
+
+// `backend` must outlive the claims.
+runtime::ClaimingKind table_claim(std::string kind, std::string role,
+                                  const runtime::ObjectStore& objects, const PolicyBackend& backend,
+                                  DatabaseRefOf database_ref_of);
+
+}  // namespace partop::controller
