@@ -273,4 +273,35 @@ TEST_CASE("the operator's reconcile copies for one bounded slice, then asks to c
   CHECK(outcome.migration->phase == "Swapped");
 }
 
+TEST_CASE("partop killed mid-batch and mid-swap while the application writes: it never notices") {
+  TestDatabase db;
+  create_orders(db);
+  const std::string app = db.name() + "_app";
+  db.exec("CREATE ROLE " + app + " LOGIN");
+  db.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO " + app);
+  db.exec("GRANT USAGE ON SEQUENCE orders_id_seq TO " + app);
+  const std::string file = write_temp_file(
+      "apiVersion: partop.dev/v1alpha1\nkind: PartitionMigration\nmetadata: {name: orders}\n"
+      "spec:\n" +
+      std::string(kSpec));
+  LedgerWorkload workload(dsn_as(db, app), "orders", table_content(db), 7);
+  for (const std::string point : {"before-commit:copy-batch#4", "before-commit:swap"}) {
+    CAPTURE(point);
+    workload.wait_for_operations(100);
+    const CommandResult crashed = run_command(PARTOP_BIN, {"apply", "-f", file, "--dsn", db.dsn()},
+                                              {"PARTOP_CRASH_AT=" + point});
+    CHECK_MESSAGE(crashed.exit_code == 137, crashed.output);
+  }
+  workload.wait_for_operations(100);
+  const CommandResult recovered = run_command(PARTOP_BIN, {"apply", "-f", file, "--dsn", db.dsn()});
+  CHECK_MESSAGE(recovered.exit_code == 0, recovered.output);
+  workload.wait_for_operations(200);
+  workload.stop();
+  CHECK(workload.violations() == std::vector<std::string>{});
+  CHECK(table_content(db) == workload.ledger());
+  CHECK(db.scalar("SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass") == "p");
+  CHECK(db.count("SELECT count(*) FROM ((TABLE orders EXCEPT TABLE orders_retired) UNION ALL"
+                 " (TABLE orders_retired EXCEPT TABLE orders)) d") == 0);
+}
+
 }  // namespace partop::testing
