@@ -156,6 +156,11 @@ TEST_CASE(
   CHECK(db.count("SELECT count(*) FROM ((TABLE orders EXCEPT TABLE orders_retired) UNION ALL"
                  " (TABLE orders_retired EXCEPT TABLE orders)) d") == 0);
   CHECK(db.scalar("SELECT phase || ' ' || swaps FROM partop_migrations") == "Swapped 3");
+  // Index names follow the table's name.
+  CHECK(db.scalar("SELECT indrelid::regclass::text FROM pg_index"
+                  " WHERE indexrelid = 'orders_pkey'::regclass") == "orders");
+  CHECK(db.scalar("SELECT indrelid::regclass::text FROM pg_index"
+                  " WHERE indexrelid = 'orders_pkey_retired'::regclass") == "orders_retired");
   // No statement of the application waited longer than the swap's lock timeout and a margin.
   CHECK(workload.longest() < std::chrono::milliseconds(1000 + 4000));
   // An update by primary key finds an index on every partition.

@@ -37,7 +37,7 @@ MigrationState read_state(DatabaseSession& session, const MigrationSpec& spec) {
   const SqlRows rows = session.query(
       "SELECT phase, strategy, original::oid, partitioned::oid, last_key IS NOT NULL,"
       " rows_copied, swaps, coalesce(to_char(last_swap_time AT TIME ZONE 'UTC',"
-      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM " +
+      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), index_names FROM " +
           sql::qualified(table) + " WHERE table_name = $1",
       {spec.table.name});
   if (rows.empty()) return state;
@@ -51,6 +51,9 @@ MigrationState read_state(DatabaseSession& session, const MigrationSpec& spec) {
   state.rows_copied = std::stoll(text(row[5]));
   state.swaps = std::stoi(text(row[6]));
   state.last_swap_time = text(row[7]);
+  for (const auto& pair : nlohmann::json::parse(text(row[8]))) {
+    state.index_names.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  }
   return state;
 }
 

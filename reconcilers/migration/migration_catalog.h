@@ -78,6 +78,8 @@ struct MigrationState {
   int64_t rows_copied = 0;
   int swaps = 0;
   std::string last_swap_time;  // ISO 8601, empty when never swapped
+  // (original index name, its twin's name before the swap), recorded when the twin was made.
+  std::vector<std::pair<std::string, std::string>> index_names;
 };
 
 // Trigger state of one change-capture direction.

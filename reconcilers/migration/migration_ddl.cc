@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "reconcilers/partition/ddl.h"
 #include "reconcilers/partition/layout.h"
 #include "reconcilers/partition/sql_text.h"
@@ -89,6 +91,7 @@ std::vector<std::string> MigrationDdl::prepare() const {
           " (table_name text PRIMARY KEY, strategy text NOT NULL, original regclass NOT NULL,"
           " partitioned regclass NOT NULL, phase text NOT NULL, last_key text[],"
           " rows_copied bigint NOT NULL DEFAULT 0, swaps integer NOT NULL DEFAULT 0,"
+          " index_names jsonb NOT NULL DEFAULT '[]',"
           " last_swap_time timestamptz, updated_at timestamptz NOT NULL DEFAULT now())",
       "CREATE TABLE " + twin_sql + " (LIKE " + sql::qualified(source.name) + " " +
           std::string(kTwinLikeOptions) + ") PARTITION BY RANGE (" +
@@ -100,7 +103,10 @@ std::vector<std::string> MigrationDdl::prepare() const {
   }
   // Keys and indexes. A unique key without the partition key cannot hold across partitions: it
   // becomes unique together with the key (per partition) plus a plain index on its own columns.
+  nlohmann::json index_names = nlohmann::json::array();
   for (const SourceIndex& index : source.indexes) {
+    // Each index's name goes to its twin at the swap (and back at a rollback): recorded here.
+    index_names.push_back({index.name, derived_name(index.name, "partitioned")});
     const std::string name = sql::identifier(derived_name(index.name, "partitioned"));
     const SourceKey* key = nullptr;
     for (const auto& k : source.keys) {
@@ -126,11 +132,12 @@ std::vector<std::string> MigrationDdl::prepare() const {
     out.push_back("ALTER TABLE " + twin_sql + " ADD " + foreign_key);
   }
   out.push_back("INSERT INTO " + state_table() +
-                " (table_name, strategy, original, partitioned, phase) VALUES (" +
+                " (table_name, strategy, original, partitioned, phase, index_names) VALUES (" +
                 sql::literal(spec_.table.name) + ", " +
                 sql::literal(strategy_name(spec_.strategy)) + ", " +
                 sql::literal(sql::qualified(source.name)) + "::regclass, " +
-                sql::literal(twin_sql) + "::regclass, 'Preparing')");
+                sql::literal(twin_sql) + "::regclass, 'Preparing', " +
+                sql::literal(index_names.dump()) + "::jsonb)");
   return out;
 }
 
@@ -251,6 +258,23 @@ std::vector<std::string> MigrationDdl::swap(MigrationTarget towards) const {
           " TRIGGER " + kSyncToPartitioned,
       "ALTER TABLE " + sql::qualified(twin_after) + (forward ? " ENABLE" : " DISABLE") +
           " TRIGGER " + kSyncToOriginal};
+  // Index (and constraint) names follow the table's name: the twin's indexes take the original's
+  // names, which move to <name>_retired; a name is freed before it is taken.
+  for (const auto& [name, twin_index] : observed_.state.index_names) {
+    const std::string retired = derived_name(name, "retired");
+    const std::string schema = sql::identifier(spec_.table.schema) + ".";
+    if (forward) {
+      out.push_back("ALTER INDEX " + schema + sql::identifier(name) + " RENAME TO " +
+                    sql::identifier(retired));
+      out.push_back("ALTER INDEX " + schema + sql::identifier(twin_index) + " RENAME TO " +
+                    sql::identifier(name));
+    } else {
+      out.push_back("ALTER INDEX " + schema + sql::identifier(name) + " RENAME TO " +
+                    sql::identifier(twin_index));
+      out.push_back("ALTER INDEX " + schema + sql::identifier(retired) + " RENAME TO " +
+                    sql::identifier(name));
+    }
+  }
   const QualifiedName& active = forward ? twin_after : original_after;
   for (const SourceColumn& column : source.columns) {
     if (column.owned_sequence.empty()) continue;
