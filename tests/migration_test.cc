@@ -309,4 +309,34 @@ TEST_CASE("partop killed mid-batch and mid-swap while the application writes: it
                  " (TABLE orders_retired EXCEPT TABLE orders)) d") == 0);
 }
 
+TEST_CASE("after the swap the application keeps its unique violations, COPY and its ids") {
+  TestDatabase db;
+  create_orders(db);
+  const Outcome outcome = apply_migration(db, make_migration(kSpec));
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  pqxx::connection app(db.dsn());
+  // The same id with another partition key: the partitioned table alone would accept it (its key
+  // is unique per partition); the synced original refuses it, so the application still gets
+  // its unique violation.
+  {
+    pqxx::work tx(app);
+    CHECK_THROWS_AS(tx.exec("INSERT INTO orders (id, created_at, amount) SELECT id, created_at -"
+                            " interval '400 days', 1 FROM orders WHERE id = 5"),
+                    pqxx::unique_violation);
+  }
+  {
+    pqxx::work tx(app);
+    pqxx::stream_to stream(tx, "orders", std::vector<std::string>{"created_at", "amount"});
+    stream << std::make_tuple(std::string("2026-11-30 10:00:00+00"), 11);
+    stream << std::make_tuple(std::string("2026-11-30 11:00:00+00"), 12);
+    stream.complete();
+    tx.commit();
+  }
+  // Ids keep coming from the same sequence: the two copied rows continue after the 20,000.
+  CHECK(
+      db.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM orders WHERE amount IN (11, 12)"
+                " AND id > 20000") == "20001,20002");
+  CHECK(db.count("SELECT count(*) FROM orders_retired WHERE id > 20000") == 2);
+}
+
 }  // namespace partop::testing
