@@ -300,13 +300,15 @@ int run_plan(const std::vector<std::string>& args) {
             MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
                 .observe_and_plan(*session, migration);
         const MigrationPlan& plan = planned.plan;
+        std::vector<Action> steps = plan.maintenance;  // the twin's layout comes first
+        steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
         std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
                   << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
-                  << target_name(migration.spec.target) << ", " << plan.actions.size()
+                  << target_name(migration.spec.target) << ", " << steps.size()
                   << " step(s) in this phase"
                   << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
                   << "\n";
-        all_clean &= print_plan(plan.findings, plan.actions, migration.spec.guards);
+        all_clean &= print_plan(plan.findings, steps, migration.spec.guards);
       } catch (const DatabaseError& error) {
         std::cout << "-- migration " << migration.key() << ": DatabaseUnavailable: " << error.what()
                   << "\n";

@@ -31,7 +31,8 @@ Result next_after_slice(const Outcome& outcome) {
   if (!outcome.retry_with_backoff || (stalled != nullptr && stalled->status == "True"))
     return Result::requeue_after(outcome.requeue_after);
   const std::string reason = outcome.ready_reason();
-  if (reason == "LockTimeout" || reason == "ReplicationLagHigh" || reason == "Busy")
+  if (reason == "LockTimeout" || reason == "ReplicationLagHigh" || reason == "Busy" ||
+      reason == "ConcurrentUpdate")
     return Result::guard_deferred();
   return Result::error();
 }

@@ -27,6 +27,7 @@ std::string guard_name(const std::string& reason) {
   if (reason == "LockTimeout") return "lock";
   if (reason == "ReplicationLagHigh") return "replication_lag";
   if (reason == "Busy") return "advisory_lock";
+  if (reason == "ConcurrentUpdate") return "concurrent_update";
   if (reason == "StorageQuotaExceeded") return "storage";
   return "";
 }

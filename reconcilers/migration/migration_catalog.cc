@@ -78,12 +78,14 @@ void read_source_details(DatabaseSession& session, const MigrationSpec& spec,
            "   JOIN pg_namespace sn ON sn.oid = s.relnamespace"
            "   WHERE d.classid = 'pg_class'::regclass AND d.refobjid = a.attrelid"
            "     AND d.refobjsubid = a.attnum AND d.deptype IN ('a', 'i') AND s.relkind = 'S'"
-           "   LIMIT 1), '')"
+           "   LIMIT 1), ''),"
+           " coalesce((SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+           "   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.attgenerated = ''), '')"
            " FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0"
            " AND NOT a.attisdropped ORDER BY a.attnum",
            {oid})) {
     source.columns.push_back({text(row[0]), text(row[1]), text(row[2]) == "t", text(row[3]) == "t",
-                              text(row[4]) == "t", text(row[5])});
+                              text(row[4]) == "t", text(row[5]), text(row[6])});
   }
   for (const auto& row : session.query(
            "SELECT ic.relname, con.contype = 'p', con.oid IS NOT NULL,"
@@ -252,6 +254,18 @@ ObservedMigration read_migration(DatabaseSession& session, const MigrationSpec& 
     observed.named = "original";
   } else if (observed.partitioned.exists && observed.partitioned.name == spec.table) {
     observed.named = "partitioned";
+  } else if (state.exists && !session
+                                  .query("SELECT 1 FROM pg_class WHERE oid = to_regclass($1)"
+                                         " AND relkind = 'v'",
+                                         {sql::qualified(spec.table)})
+                                  .empty()) {
+    observed.named = "view";
+  }
+  if (state.exists && !state.index_names.empty()) {
+    const SqlRows owner = session.query(
+        "SELECT indrelid = $2::oid FROM pg_index WHERE indexrelid = to_regclass($1)",
+        {sql::qualified({spec.table.schema, state.index_names[0].first}), state.partitioned_oid});
+    observed.index_names_swapped = !owner.empty() && text(owner[0][0]) == "t";
   }
   return observed;
 }

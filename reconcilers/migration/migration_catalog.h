@@ -15,7 +15,6 @@
 
 namespace partop {
 
-
 struct SourceColumn {
   std::string name;
   std::string type;  // format_type with typmod
@@ -23,6 +22,7 @@ struct SourceColumn {
   bool generated = false;      // GENERATED ALWAYS AS (...) STORED: never written by partop
   bool identity = false;       // GENERATED ... AS IDENTITY
   std::string owned_sequence;  // quoted qualified name of the sequence it owns (serial/identity)
+  std::string default_expr;    // pg_get_expr of its DEFAULT, "" when none (or identity)
 };
 
 // A primary key or unique constraint, or a unique index without a constraint.
@@ -94,8 +94,11 @@ struct ObservedMigration {
   ObservedTable partitioned;   // the twin, by oid; exists=false before it is created
   SyncTrigger to_partitioned;  // on the original
   SyncTrigger to_original;     // on the twin
-  // Which relation has the spec's name now: "original", "partitioned" or "" (neither).
+  // Which relation has the spec's name now: "original", "partitioned", "view" (the move
+  // strategy's routing view) or "" (none).
   std::string named;
+  // True when the twin's indexes carry the original's index names (after a swap).
+  bool index_names_swapped = false;
   // The sequence (quoted qualified name) of each identity column of the twin, by column.
   std::vector<std::pair<std::string, std::string>> twin_identity_sequences;
 };

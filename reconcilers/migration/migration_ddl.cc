@@ -1,6 +1,7 @@
 #include "reconcilers/migration/migration_ddl.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -131,23 +132,18 @@ std::vector<std::string> MigrationDdl::prepare() const {
   for (const auto& foreign_key : source.outgoing_foreign_keys) {
     out.push_back("ALTER TABLE " + twin_sql + " ADD " + foreign_key);
   }
-  out.push_back("INSERT INTO " + state_table() +
-                " (table_name, strategy, original, partitioned, phase, index_names) VALUES (" +
-                sql::literal(spec_.table.name) + ", " +
-                sql::literal(strategy_name(spec_.strategy)) + ", " +
-                sql::literal(sql::qualified(source.name)) + "::regclass, " +
-                sql::literal(twin_sql) + "::regclass, 'Preparing', " +
-                sql::literal(index_names.dump()) + "::jsonb)");
+  out.push_back(
+      "INSERT INTO " + state_table() +
+      " (table_name, strategy, original, partitioned, phase, index_names) VALUES (" +
+      sql::literal(spec_.table.name) + ", " + sql::literal(strategy_name(spec_.strategy)) + ", " +
+      sql::literal(sql::qualified(source.name)) + "::regclass, " + sql::literal(twin_sql) +
+      "::regclass, 'Preparing', " + sql::literal(index_names.dump()) + "::jsonb)");
   return out;
 }
 
 std::string MigrationDdl::sync_function(const QualifiedName& function, const QualifiedName& to,
                                         bool key_not_null) const {
-  std::string match;
-  for (const auto& column : row_key_) {
-    match += (match.empty() ? "" : " AND ") + sql::identifier(column) + " = OLD." +
-             sql::identifier(column);
-  }
+  std::string match = row_match("OLD");
   const bool key_in_row_key =
       std::find(row_key_.begin(), row_key_.end(), spec_.partition_key) != row_key_.end();
   if (key_not_null && !key_in_row_key) {
@@ -258,25 +254,44 @@ std::vector<std::string> MigrationDdl::swap(MigrationTarget towards) const {
           " TRIGGER " + kSyncToPartitioned,
       "ALTER TABLE " + sql::qualified(twin_after) + (forward ? " ENABLE" : " DISABLE") +
           " TRIGGER " + kSyncToOriginal};
+  for (auto& statement : hand_over(towards, forward ? twin_after : original_after))
+    out.push_back(std::move(statement));
+  out.push_back(swapped(towards));
+  return out;
+}
+
+std::vector<std::string> MigrationDdl::hand_over(MigrationTarget towards,
+                                                 const QualifiedName& active) const {
+  const bool forward = towards == MigrationTarget::kPartitioned;
+  std::vector<std::string> out;
   // Index (and constraint) names follow the table's name: the twin's indexes take the original's
   // names, which move to <name>_retired; a name is freed before it is taken.
-  for (const auto& [name, twin_index] : observed_.state.index_names) {
-    const std::string retired = derived_name(name, "retired");
+  if (observed_.index_names_swapped != forward) {
     const std::string schema = sql::identifier(spec_.table.schema) + ".";
-    if (forward) {
-      out.push_back("ALTER INDEX " + schema + sql::identifier(name) + " RENAME TO " +
-                    sql::identifier(retired));
-      out.push_back("ALTER INDEX " + schema + sql::identifier(twin_index) + " RENAME TO " +
-                    sql::identifier(name));
-    } else {
-      out.push_back("ALTER INDEX " + schema + sql::identifier(name) + " RENAME TO " +
-                    sql::identifier(twin_index));
-      out.push_back("ALTER INDEX " + schema + sql::identifier(retired) + " RENAME TO " +
-                    sql::identifier(name));
+    for (const auto& [name, twin_index] : observed_.state.index_names) {
+      const std::string retired = derived_name(name, "retired");
+      const auto rename = [&](const std::string& from, const std::string& to) {
+        out.push_back("ALTER INDEX " + schema + sql::identifier(from) + " RENAME TO " +
+                      sql::identifier(to));
+      };
+      if (forward) {
+        rename(name, retired);
+        rename(twin_index, name);
+      } else {
+        rename(name, twin_index);
+        rename(retired, name);
+      }
     }
   }
-  const QualifiedName& active = forward ? twin_after : original_after;
-  for (const SourceColumn& column : source.columns) {
+  for (auto& statement : sequences_to(towards, active)) out.push_back(std::move(statement));
+  return out;
+}
+
+std::vector<std::string> MigrationDdl::sequences_to(MigrationTarget towards,
+                                                    const QualifiedName& active) const {
+  const bool forward = towards == MigrationTarget::kPartitioned;
+  std::vector<std::string> out;
+  for (const SourceColumn& column : observed_.original.columns) {
     if (column.owned_sequence.empty()) continue;
     if (!column.identity) {  // serial: one sequence, owned by the table in use
       out.push_back("ALTER SEQUENCE " + column.owned_sequence + " OWNED BY " +
@@ -292,10 +307,13 @@ std::vector<std::string> MigrationDdl::swap(MigrationTarget towards) const {
                     from + "), (SELECT last_value FROM " + to + ")))");
     }
   }
-  out.push_back("UPDATE " + state_table() +
-                " SET phase = " + sql::literal(forward ? "Swapped" : "RolledBack") +
-                ", swaps = swaps + 1, last_swap_time = now(), updated_at = now()" + state_where());
   return out;
+}
+
+std::string MigrationDdl::swapped(MigrationTarget towards) const {
+  return "UPDATE " + state_table() + " SET phase = " +
+         sql::literal(towards == MigrationTarget::kPartitioned ? "Swapped" : "RolledBack") +
+         ", swaps = swaps + 1, last_swap_time = now(), updated_at = now()" + state_where();
 }
 
 std::vector<std::string> MigrationDdl::finalize() const {
@@ -315,6 +333,195 @@ std::vector<std::string> MigrationDdl::finalize() const {
       "DROP FUNCTION " + sql::qualified(function_name("partop_to_partitioned")) + "()",
       "DROP FUNCTION " + sql::qualified(function_name("partop_to_original")) + "()"};
   if (!partitioned) {
+    out.push_back("ALTER TABLE " + sql::qualified(observed_.partitioned.name) + " RENAME TO " +
+                  sql::identifier(retired_name().name));
+  }
+  out.push_back("UPDATE " + state_table() + " SET phase = 'Finalized', updated_at = now()" +
+                state_where());
+  return out;
+}
+
+std::string MigrationDdl::row_match(const char* record) const {
+  std::string match;
+  for (const auto& column : row_key_) {
+    match += (match.empty() ? "" : " AND ") + sql::identifier(column) + " = " + record + "." +
+             sql::identifier(column);
+  }
+  return match;
+}
+
+std::string MigrationDdl::routing_phase(MigrationTarget towards) const {
+  return towards == MigrationTarget::kPartitioned ? "Copying" : "MovingBack";
+}
+
+std::string MigrationDdl::insert_route(MigrationTarget towards) const {
+  const QualifiedName to = towards == MigrationTarget::kPartitioned ? twin_name() : retired_name();
+  // Uniqueness of the row key across both tables is checked here: no index spans them.
+  std::string exists;
+  for (const QualifiedName& table : {retired_name(), twin_name()}) {
+    exists += std::string(exists.empty() ? "" : " OR ") + "EXISTS (SELECT 1 FROM " +
+              sql::qualified(table) + " WHERE " + row_match("NEW") + ")";
+  }
+  const std::string body =
+      "\nBEGIN\n"
+      "  IF " +
+      exists +
+      " THEN\n"
+      "    RAISE unique_violation USING MESSAGE = 'duplicate key value violates the row key of '"
+      " || " +
+      sql::literal(spec_.table.display()) +
+      ";\n"
+      "  END IF;\n"
+      "  INSERT INTO " +
+      sql::qualified(to) + " (" + joined(written_columns_) + ") OVERRIDING SYSTEM VALUE VALUES (" +
+      joined(written_columns_, "NEW.") +
+      ") RETURNING * INTO NEW;\n"
+      "  RETURN NEW;\n"
+      "END\n";
+  const std::string tag = dollar_tag(body);
+  return "CREATE OR REPLACE FUNCTION " + sql::qualified(function_name("partop_route_insert")) +
+         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+         " SET search_path = pg_catalog, pg_temp AS " +
+         tag + body + tag;
+}
+
+std::vector<std::string> MigrationDdl::start_routing(MigrationTarget towards) const {
+  const ObservedSource& source = observed_.original;
+  const bool from_twin = observed_.named == "partitioned";
+  const QualifiedName& in_use = from_twin ? observed_.partitioned.name : source.name;
+  std::vector<std::string> out = {
+      "LOCK TABLE " + sql::qualified(in_use) + " IN ACCESS EXCLUSIVE MODE",
+      "ALTER TABLE " + sql::qualified(in_use) + " RENAME TO " +
+          sql::identifier(from_twin ? twin_name().name : retired_name().name)};
+  // The view's defaults draw from the original's sequences: after a swap, they continue past
+  // the twin's.
+  if (from_twin) {
+    for (auto& statement : sequences_to(MigrationTarget::kOriginal, retired_name()))
+      out.push_back(std::move(statement));
+  }
+  std::string columns;
+  for (const auto& column : source.columns) {
+    columns += (columns.empty() ? "" : ", ") + sql::identifier(column.name);
+  }
+  const std::string view = sql::qualified(spec_.table);
+  out.push_back("CREATE VIEW " + view + " AS SELECT " + columns + " FROM " +
+                sql::qualified(retired_name()) + " UNION ALL SELECT " + columns + " FROM " +
+                sql::qualified(twin_name()));
+  ObservedTable as_table;
+  as_table.name = source.name;
+  as_table.owner = source.owner;
+  as_table.grants = source.grants;
+  for (auto& statement : TableDdl(as_table).adopt(spec_.table)) out.push_back(std::move(statement));
+  for (const auto& column : source.columns) {
+    const std::string value = column.identity
+                                  ? "nextval(" + sql::literal(column.owned_sequence) + "::regclass)"
+                                  : column.default_expr;
+    if (value.empty()) continue;
+    out.push_back("ALTER VIEW " + view + " ALTER COLUMN " + sql::identifier(column.name) +
+                  " SET DEFAULT " + value);
+  }
+  const std::string set_row =
+      "(" + joined(written_columns_) + ") = ROW(" + joined(written_columns_, "NEW.") + ")";
+  const auto function = [&](const char* name, const std::string& body) {
+    const std::string tag = dollar_tag(body);
+    return "CREATE OR REPLACE FUNCTION " + sql::qualified(function_name(name)) +
+           "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+           " SET search_path = pg_catalog, pg_temp AS " +
+           tag + body + tag;
+  };
+  const std::string retired = sql::qualified(retired_name());
+  const std::string twin = sql::qualified(twin_name());
+  out.push_back(insert_route(towards));
+  // The row is in one table or the other, but a batch may move it between the two probes (a
+  // probe that waits for the batch's row lock then finds it gone): a second round finds it
+  // where it went. Only a row nobody holds is missed by both rounds. No RETURNING INTO: a miss
+  // would set NEW to nulls.
+  const auto probe = [&](const std::string& statement, const char* record) {
+    return "\nBEGIN\n"
+           "  FOR round IN 1..2 LOOP\n"
+           "    " +
+           statement + retired + " " + (statement[0] == 'U' ? "SET " + set_row + " " : "") +
+           "WHERE " + row_match("OLD") +
+           ";\n"
+           "    IF FOUND THEN RETURN " +
+           record +
+           "; END IF;\n"
+           "    " +
+           statement + twin + " " + (statement[0] == 'U' ? "SET " + set_row + " " : "") + "WHERE " +
+           row_match("OLD") +
+           ";\n"
+           "    IF FOUND THEN RETURN " +
+           record +
+           "; END IF;\n"
+           "  END LOOP;\n"
+           "  RETURN NULL;\n"
+           "END\n";
+  };
+  out.push_back(function("partop_route_update", probe("UPDATE ", "NEW")));
+  out.push_back(function("partop_route_delete", probe("DELETE FROM ", "OLD")));
+  for (const char* operation : {"insert", "update", "delete"}) {
+    const std::string name = std::string("partop_route_") + operation;
+    out.push_back("ALTER FUNCTION " + sql::qualified(function_name(name.c_str())) + "() OWNER TO " +
+                  sql::identifier(source.owner));
+    std::string upper = operation;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back("CREATE TRIGGER " + name + " INSTEAD OF " + upper + " ON " + view +
+                  " FOR EACH ROW EXECUTE FUNCTION " + sql::qualified(function_name(name.c_str())) +
+                  "()");
+  }
+  out.push_back("UPDATE " + state_table() + " SET phase = " + sql::literal(routing_phase(towards)) +
+                ", updated_at = now()" + state_where());
+  return out;
+}
+
+std::vector<std::string> MigrationDdl::reroute(MigrationTarget towards) const {
+  return {insert_route(towards), "UPDATE " + state_table() +
+                                     " SET phase = " + sql::literal(routing_phase(towards)) +
+                                     ", updated_at = now()" + state_where()};
+}
+
+std::string MigrationDdl::move_batch(MigrationTarget towards) const {
+  const bool forward = towards == MigrationTarget::kPartitioned;
+  const std::string from = sql::qualified(forward ? retired_name() : twin_name());
+  const std::string to = sql::qualified(forward ? twin_name() : retired_name());
+  std::string all_columns;
+  for (const auto& column : observed_.original.columns) {
+    all_columns += (all_columns.empty() ? "" : ", ") + sql::identifier(column.name);
+  }
+  const std::string key_list = joined(row_key_);
+  const std::string row_key = row_key_.size() == 1 ? key_list : "(" + key_list + ")";
+  const std::string batch = std::to_string(spec_.batch_size);
+  const std::string written = joined(written_columns_);
+  return "WITH moved AS (DELETE FROM " + from + " WHERE " + row_key + " IN (SELECT " + key_list +
+         " FROM " + from + " ORDER BY " + key_list + " LIMIT " + batch + " FOR UPDATE) RETURNING " +
+         all_columns + "), copied AS (INSERT INTO " + to + " (" + written +
+         ") OVERRIDING SYSTEM VALUE SELECT " + written + " FROM moved) UPDATE " + state_table() +
+         " SET rows_copied = rows_copied + (SELECT count(*) FROM moved), phase = CASE WHEN "
+         "(SELECT count(*) FROM moved) < " +
+         batch + " THEN " + sql::literal(forward ? "InSync" : "MovedBack") +
+         " ELSE phase END, updated_at = now()" + state_where();
+}
+
+std::vector<std::string> MigrationDdl::end_routing(MigrationTarget towards) const {
+  const bool forward = towards == MigrationTarget::kPartitioned;
+  const QualifiedName& holder = forward ? observed_.partitioned.name : observed_.original.name;
+  // Locking the view locks the tables under it too: no statement runs through it meanwhile.
+  std::vector<std::string> out = {
+      "LOCK TABLE " + sql::qualified(spec_.table) + " IN ACCESS EXCLUSIVE MODE",
+      "DROP VIEW " + sql::qualified(spec_.table)};
+  for (const char* name : {"partop_route_insert", "partop_route_update", "partop_route_delete"}) {
+    out.push_back("DROP FUNCTION " + sql::qualified(function_name(name)) + "()");
+  }
+  out.push_back("ALTER TABLE " + sql::qualified(holder) + " RENAME TO " +
+                sql::identifier(spec_.table.name));
+  for (auto& statement : hand_over(towards, spec_.table)) out.push_back(std::move(statement));
+  out.push_back(swapped(towards));
+  return out;
+}
+
+std::vector<std::string> MigrationDdl::finalize_move() const {
+  std::vector<std::string> out;
+  if (spec_.target == MigrationTarget::kOriginal) {
     out.push_back("ALTER TABLE " + sql::qualified(observed_.partitioned.name) + " RENAME TO " +
                   sql::identifier(retired_name().name));
   }

@@ -18,11 +18,6 @@ class MigrationPlanBuilder {
   MigrationPlan build() {
     const MigrationState& state = observed_.state;
     plan_.phase = state.exists ? state.phase : "";
-    if (spec_.strategy == MigrationStrategy::kMove) {
-      block("UnsupportedStrategy",
-            "spec.strategy: move is not built yet; copy needs room for a second copy of the table");
-      return std::move(plan_);
-    }
     if (!state.exists) {
       plan_start();
       return std::move(plan_);
@@ -33,6 +28,12 @@ class MigrationPlanBuilder {
                 ") but its " + (observed_.original.exists ? "partitioned twin" : "original table") +
                 " no longer exists; check by hand, then delete its row from " + spec_.table.schema +
                 "." + std::string(kMigrationStateTable));
+      return std::move(plan_);
+    }
+    if (state.strategy != strategy_name(spec_.strategy)) {
+      block("StrategyChanged", "spec.strategy: the migration of " + spec_.table.display() +
+                                   " runs with strategy " + state.strategy +
+                                   "; it cannot change while the migration exists");
       return std::move(plan_);
     }
     if (state.phase == "Finalized") {
@@ -48,7 +49,11 @@ class MigrationPlanBuilder {
     }
     plan_twin_partitions();
     if (plan_.blocked()) return std::move(plan_);
-    plan_phase(state.phase);
+    if (spec_.strategy == MigrationStrategy::kMove) {
+      plan_move_phase(state.phase);
+    } else {
+      plan_phase(state.phase);
+    }
     return std::move(plan_);
   }
 
@@ -177,6 +182,11 @@ class MigrationPlanBuilder {
     policy.indexes = spec_.indexes;
     policy.guards = spec_.guards;
     policy.partition_name_base = spec_.table.name;
+    // Rows that land in the twin's DEFAULT stay there until a PartitionPolicy takes over: a
+    // drain locks DEFAULT EXCLUSIVE and then ACCESS EXCLUSIVE, and every statement through the
+    // routing view (or the sync trigger's unpruned DELETE) reads DEFAULT and then writes it — the
+    // upgrade would deadlock with the application.
+    policy.default_drain = false;
     return policy;
   }
 
@@ -196,7 +206,7 @@ class MigrationPlanBuilder {
     Plan twin_plan = plan_reconcile(policy, twin, server_, now_);
     for (auto& finding : twin_plan.findings) plan_.findings.push_back(std::move(finding));
     twin_layout_pending_ = !twin_plan.actions.empty();
-    for (auto& step : twin_plan.actions) plan_.actions.push_back(std::move(step));
+    plan_.maintenance = std::move(twin_plan.actions);
   }
 
   void plan_phase(const std::string& phase) {
@@ -238,6 +248,63 @@ class MigrationPlanBuilder {
                {{source.name, LockMode::kAccessExclusive}, {twin, LockMode::kAccessExclusive}}));
   }
 
+  // The move strategy's phases: Preparing, then the routing view with rows moving towards the
+  // target (Copying, or MovingBack towards the original) until the source side is empty (InSync,
+  // MovedBack), then the view dropped (Swapped, RolledBack).
+  void plan_move_phase(const std::string& phase) {
+    const MigrationTarget target = spec_.target;
+    const bool to_partitioned = target == MigrationTarget::kPartitioned;
+    const ObservedSource& source = observed_.original;
+    const QualifiedName& twin = observed_.partitioned.name;
+    const QualifiedName& in_use = observed_.named == "partitioned" ? twin : source.name;
+    const auto route = [&](MigrationTarget towards) {
+      plan_.actions.push_back(action(
+          ActionKind::kStartSync,
+          "route writes through the view " + spec_.table.display() + " over " +
+              ddl_.retired_name().display() + " and " + ddl_.twin_name().display() +
+              ", new rows into the " +
+              (towards == MigrationTarget::kPartitioned ? "partitioned" : "original") + " table",
+          ddl_.start_routing(towards), {{in_use, LockMode::kAccessExclusive}}));
+    };
+    if (phase == "Preparing") {
+      if (!twin_layout_pending_) route(MigrationTarget::kPartitioned);
+      return;
+    }
+    if (phase == "Swapped" || phase == "RolledBack") {
+      if ((phase == "Swapped") == to_partitioned) return at_target();
+      return route(target);
+    }
+    // The view is in place.
+    const bool moving_to_partitioned = phase == "Copying" || phase == "InSync";
+    if (moving_to_partitioned != to_partitioned) {
+      plan_.actions.push_back(action(ActionKind::kStartSync,
+                                     "new rows into the " +
+                                         std::string(to_partitioned ? "partitioned" : "original") +
+                                         " table; rows move back the other way",
+                                     ddl_.reroute(target), {}));
+      return;
+    }
+    const QualifiedName& from = to_partitioned ? source.name : twin;
+    const QualifiedName& to = to_partitioned ? twin : source.name;
+    if (phase == "Copying" || phase == "MovingBack") {
+      plan_.copying = true;
+      plan_.actions.push_back(
+          action(ActionKind::kCopyBatch,
+                 "move the next " + std::to_string(spec_.batch_size) + " row(s) of " +
+                     from.display() + " into " + to.display(),
+                 {ddl_.move_batch(target)},
+                 {{from, LockMode::kRowExclusive}, {to, LockMode::kRowExclusive}}));
+      return;
+    }
+    plan_.actions.push_back(action(ActionKind::kSwap,
+                                   "drop the view " + spec_.table.display() + "; " + to.display() +
+                                       ", which holds every row, becomes " + spec_.table.display(),
+                                   ddl_.end_routing(target),
+                                   {{spec_.table, LockMode::kAccessExclusive},
+                                    {source.name, LockMode::kAccessExclusive},
+                                    {twin, LockMode::kAccessExclusive}}));
+  }
+
   void at_target() {
     if (!spec_.finalize) {
       plan_.at_target = true;
@@ -251,7 +318,7 @@ class MigrationPlanBuilder {
                    (spec_.target == MigrationTarget::kPartitioned ? source.name.display()
                                                                   : twin.display()) +
                    " as " + ddl_.retired_name().display(),
-               ddl_.finalize(),
+               spec_.strategy == MigrationStrategy::kMove ? ddl_.finalize_move() : ddl_.finalize(),
                {{source.name, LockMode::kAccessExclusive}, {twin, LockMode::kAccessExclusive}}));
   }
 

@@ -22,7 +22,10 @@ namespace partop {
 
 struct MigrationPlan {
   std::vector<Finding> findings;
-  std::vector<Action> actions;
+  std::vector<Action> actions;  // the steps of the phase
+  // The twin's layout (partitions, DEFAULT, declared indexes) by the PartitionPolicy planner:
+  // required before syncing starts, upkeep afterwards.
+  std::vector<Action> maintenance;
   std::string phase;       // as observed; "" before the migration began
   bool at_target = false;  // the declared end state holds (finalized too, when asked)
   bool copying = false;    // the plan holds a copy batch: the reconciler may run more

@@ -11,6 +11,8 @@ namespace {
 // Steps other than copy batches one reconcile applies before it reports what is left: each
 // phase change takes one, so this bounds a plan that would never converge.
 constexpr int kMaxStepRounds = 12;
+// Steps the server rolled back (serialization failure, deadlock) retried within one reconcile.
+constexpr int kMaxRolledBackRetries = 10;
 // When a migration that reached its target is looked at again.
 constexpr std::chrono::minutes kResync{10};
 
@@ -86,6 +88,12 @@ Outcome MigrationReconciler::reconcile(DatabaseSession& session, const Migration
     set_summary_conditions(outcome, false, reason,
                            std::string("reading the migration's tables: ") + error.what(), false);
     return outcome;
+  } catch (const std::exception& error) {
+    // A catalog value partop did not expect: reported and retried, never fatal to the process.
+    Outcome outcome = base_outcome(migration);
+    outcome.retry_with_backoff = true;
+    set_summary_conditions(outcome, false, "InternalError", error.what(), false);
+    return outcome;
   }
 }
 
@@ -107,42 +115,9 @@ Outcome MigrationReconciler::run(DatabaseSession& session, const Migration& migr
   const auto started = clock_.now();
   int64_t batches = 0;
   int step_rounds = 0;
-  for (;;) {
-    const PlannedMigration planned = observe_and_plan(session, migration);
-    const MigrationPlan& plan = planned.plan;
-    outcome.findings = plan.findings;
-    outcome.migration = progress_of(migration, planned);
-    outcome.key_type = planned.observed.partitioned.key_type;
-    outcome.partitions = planned.observed.partitioned.partitions;
-    auto report_batches = [&] {
-      if (batches > 0)
-        outcome.actions_taken.push_back("copied " + std::to_string(batches) + " batch(es)");
-    };
-    if (plan.blocked()) {
-      const Finding* problem = first_problem(plan.findings);
-      set_summary_conditions(outcome, false, problem->reason, problem->message, false);
-      report_batches();
-      return outcome;
-    }
-    if (plan.actions.empty() || mode == ReconcileMode::kObserve || planned.server.in_recovery) {
-      for (const auto& action : plan.actions) outcome.actions_pending.push_back(action.summary);
-      report_batches();
-      if (planned.server.in_recovery && !plan.actions.empty()) {
-        set_summary_conditions(outcome, false, "ReadOnlyStandby",
-                               "connected to a standby (in recovery): the migration needs the "
-                               "primary",
-                               false);
-      } else if (plan.at_target && plan.actions.empty()) {
-        set_summary_conditions(outcome, true, "TargetReached",
-                               at_target_message(migration, plan.phase), false);
-      } else {
-        set_summary_conditions(outcome, false, plan.phase.empty() ? "NotStarted" : plan.phase,
-                               std::to_string(plan.actions.size()) + " step(s) pending",
-                               !plan.actions.empty());
-      }
-      return outcome;
-    }
-    const Execution run = Executor(session, spec.guards, stop_requested_).execute(plan.actions);
+  int rolled_back = 0;
+  Executor executor(session, spec.guards, stop_requested_);
+  const auto record = [&](const Execution& run) {
     for (size_t i = 0; i < run.applied.size(); ++i) {
       if (run.applied_kinds[i] == ActionKind::kCopyBatch) {
         ++batches;
@@ -152,21 +127,91 @@ Outcome MigrationReconciler::run(DatabaseSession& session, const Migration& migr
       }
     }
     outcome.rows_drained += run.rows_drained;
-    if (run.stopped || !run.failures.empty()) {
-      const PlannedMigration after = observe_and_plan(session, migration);
-      outcome.migration = progress_of(migration, after);
+  };
+  const auto report_batches = [&] {
+    if (batches > 0)
+      outcome.actions_taken.push_back("copied " + std::to_string(batches) + " batch(es)");
+  };
+  // Nothing more to do in this reconcile: Ready at the target, otherwise what is pending.
+  const auto settle = [&](const MigrationPlan& plan, bool in_recovery) {
+    for (const auto& action : plan.maintenance) outcome.actions_pending.push_back(action.summary);
+    for (const auto& action : plan.actions) outcome.actions_pending.push_back(action.summary);
+    report_batches();
+    if (in_recovery && !outcome.actions_pending.empty()) {
+      set_summary_conditions(outcome, false, "ReadOnlyStandby",
+                             "connected to a standby (in recovery): the migration needs the "
+                             "primary",
+                             false);
+    } else if (plan.at_target && plan.actions.empty()) {
+      set_summary_conditions(outcome, true, "TargetReached",
+                             at_target_message(migration, plan.phase), false);
+    } else {
+      set_summary_conditions(outcome, false, plan.phase.empty() ? "NotStarted" : plan.phase,
+                             std::to_string(plan.actions.size()) + " step(s) pending",
+                             !plan.actions.empty());
+    }
+    return outcome;
+  };
+  const auto stopped = [&](const Execution& run) {
+    const PlannedMigration after = observe_and_plan(session, migration);
+    outcome.migration = progress_of(migration, after);
+    report_batches();
+    for (const auto& summary : run.not_run) outcome.actions_pending.push_back(summary);
+    if (run.stopped) {
+      outcome.findings.push_back(*run.stopped);
+      outcome.retry_with_backoff = run.stopped->reason != "ShuttingDown";
+      set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
+                             !needs_human(run.stopped->reason));
+    } else {
+      outcome.retry_with_backoff = true;
+      set_summary_conditions(outcome, false, "ActionFailed", run.failures.front(), true);
+    }
+    return outcome;
+  };
+  for (;;) {
+    const PlannedMigration planned = observe_and_plan(session, migration);
+    const MigrationPlan& plan = planned.plan;
+    outcome.findings = plan.findings;
+    outcome.migration = progress_of(migration, planned);
+    outcome.key_type = planned.observed.partitioned.key_type;
+    outcome.partitions = planned.observed.partitioned.partitions;
+    if (plan.blocked()) {
+      const Finding* problem = first_problem(plan.findings);
+      set_summary_conditions(outcome, false, problem->reason, problem->message, false);
       report_batches();
-      for (const auto& summary : run.not_run) outcome.actions_pending.push_back(summary);
-      if (run.stopped) {
-        outcome.findings.push_back(*run.stopped);
-        outcome.retry_with_backoff = run.stopped->reason != "ShuttingDown";
-        set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
-                               !needs_human(run.stopped->reason));
-      } else {
-        outcome.retry_with_backoff = true;
-        set_summary_conditions(outcome, false, "ActionFailed", run.failures.front(), true);
-      }
       return outcome;
+    }
+    if ((plan.actions.empty() && plan.maintenance.empty()) || mode == ReconcileMode::kObserve ||
+        planned.server.in_recovery) {
+      return settle(plan, planned.server.in_recovery);
+    }
+    if (!plan.maintenance.empty()) {
+      const Execution upkeep = executor.execute(plan.maintenance);
+      record(upkeep);
+      // Once the application uses the twin (through the view, or by name after a swap), its
+      // upkeep yields: a DEFAULT drain or a new partition that would wait on the application's
+      // locks is left for a later reconcile instead of stopping the migration.
+      const bool yields = upkeep.stopped && plan.phase != "Preparing" &&
+                          (upkeep.stopped->reason == "LockTimeout" ||
+                           upkeep.stopped->reason == "ReplicationLagHigh");
+      if (yields) {
+        outcome.findings.push_back(
+            {Finding::Severity::kDeferred, "TwinMaintenanceDeferred", upkeep.stopped->message});
+        if (plan.actions.empty()) return settle(plan, false);
+      } else if (upkeep.stopped || !upkeep.failures.empty()) {
+        return stopped(upkeep);
+      }
+    }
+    if (!plan.actions.empty()) {
+      const Execution run = executor.execute(plan.actions);
+      record(run);
+      // A batch the server rolled back (it met a row the application moved across partitions,
+      // or a deadlock) applied nothing: it is planned again from the database's truth.
+      if (run.stopped && run.stopped->reason == "ConcurrentUpdate" &&
+          ++rolled_back <= kMaxRolledBackRetries) {
+        continue;
+      }
+      if (run.stopped || !run.failures.empty()) return stopped(run);
     }
     if (!plan.copying && ++step_rounds > kMaxStepRounds) {
       report_batches();

@@ -223,8 +223,8 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
     }
   }
   const QualifiedName migrations{spec.table.schema, std::string(kMigrationStateTable)};
-  if (text(session.query("SELECT to_regclass($1) IS NOT NULL", {sql::qualified(migrations)})[0][0]) ==
-      "t") {
+  if (text(session.query("SELECT to_regclass($1) IS NOT NULL",
+                         {sql::qualified(migrations)})[0][0]) == "t") {
     const SqlRows phase = session.query("SELECT phase FROM " + sql::qualified(migrations) +
                                             " WHERE original = $1::oid OR partitioned = $1::oid",
                                         {oid});

@@ -26,6 +26,9 @@ class DatabaseError : public std::runtime_error {
   bool is_lock_timeout() const { return sqlstate_ == "55P03"; }
   bool is_statement_timeout() const { return sqlstate_ == "57014"; }
   bool is_insufficient_privilege() const { return sqlstate_ == "42501"; }
+  // The server rolled the transaction back (serialization failure, deadlock): running it again
+  // may well succeed.
+  bool is_transaction_rollback() const { return sqlstate_.rfind("40", 0) == 0; }
   bool is_connection_failure() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0; }
 
  private:

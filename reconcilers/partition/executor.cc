@@ -36,6 +36,11 @@ std::optional<Finding> classify(const DatabaseError& error, const StatementLimit
                    action.summary + ": cancelled after statement_timeout " +
                        format_duration(limits.statement_timeout) + "; will retry with backoff"};
   }
+  if (error.is_transaction_rollback()) {
+    return Finding{Finding::Severity::kWarning, "ConcurrentUpdate",
+                   action.summary + ": rolled back by the server (" + error.what() +
+                       "); nothing of it was applied, will retry"};
+  }
   if (error.is_insufficient_privilege()) {
     // Not transient: a human must grant it. Everything after this step would fail the same way.
     return Finding{Finding::Severity::kWarning, "InsufficientPrivilege",

@@ -137,6 +137,18 @@ TEST_CASE("executor: a dependency planned in another run never blocks") {
   CHECK(run.applied == std::vector<std::string>{"create x"});
 }
 
+TEST_CASE("executor: a transaction the server rolled back stops the run as ConcurrentUpdate") {
+  for (const char* sqlstate : {"40001", "40P01"}) {
+    CAPTURE(sqlstate);
+    FakeDatabaseSession session;
+    session.fail("CREATE TABLE a", sqlstate);
+    const Execution run = Executor(session, GuardSpec{}).execute({step("a"), step("b")});
+    REQUIRE(run.stopped.has_value());
+    CHECK(run.stopped->reason == "ConcurrentUpdate");
+    CHECK(run.failures.empty());
+  }
+}
+
 TEST_CASE("executor: a stop request ends the run at the next step boundary") {
   FakeDatabaseSession session;
   int asked = 0;

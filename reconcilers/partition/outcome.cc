@@ -80,7 +80,7 @@ bool needs_human(const std::string& reason) {
          reason == "InsufficientPrivilege" || reason == "ReferencedByForeignKey" ||
          reason == "RowsOutsideHorizon" || reason == "NoPrimaryKey" ||
          reason == "DependentObjects" || reason == "AlreadyPartitioned" ||
-         reason == "UniqueConstraintNotCarried" || reason == "UnsupportedStrategy" ||
+         reason == "UniqueConstraintNotCarried" || reason == "StrategyChanged" ||
          reason == "MigrationStateInconsistent" || reason == "MigrationFinalized";
 }
 

@@ -14,6 +14,13 @@ namespace {
   } catch (const pqxx::sql_error& e) {
     // A server error is never a connection failure, even when libpqxx left its SQLSTATE out.
     throw DatabaseError(e.what(), e.sqlstate().empty() ? "XX000" : e.sqlstate());
+  } catch (const pqxx::serialization_failure& e) {
+    // libpqxx 6 derives the rollbacks from `failure`, not `sql_error`: their SQLSTATEs by class.
+    throw DatabaseError(e.what(), "40001");
+  } catch (const pqxx::deadlock_detected& e) {
+    throw DatabaseError(e.what(), "40P01");
+  } catch (const pqxx::transaction_rollback& e) {
+    throw DatabaseError(e.what(), "40000");
   } catch (const pqxx::broken_connection& e) {
     throw DatabaseError(std::string("connection to ") + redact_dsn(dsn) + " failed: " + e.what(),
                         "");
