@@ -2,8 +2,9 @@
 # Case 7 — live migration of an unpartitioned table. A table of BENCH_C7_ROWS rows (24 months of
 # created_at, bigserial primary key) is turned into a monthly-partitioned one while an inserter
 # and an updater (pgbench, rate-limited, per-transaction logs) write through the table's name:
-#   - partop: `partop apply` of a PartitionMigration (copy strategy: twin + sync triggers +
-#     batches of 10,000 + swap), then a rollback (target Original) and a second swap, each timed;
+#   - partop: `partop apply` of a PartitionMigration, copy strategy (twin + sync triggers +
+#     batches of 10,000 + swap) and move strategy (routing view + DELETE ... RETURNING batches),
+#     then a rollback (target Original) and a second swap, each timed;
 #   - pgslice's published approach as plain SQL (what `pgslice prep`, `fill --batch-size 10000`
 #     and `swap` run): an intermediate table, INSERT ... SELECT batches by id, then one
 #     transaction with lock_timeout 5s that renames both tables and moves the sequence.
@@ -31,6 +32,9 @@ spec:
   guards: {lockTimeout: 2s}
 YAML
 sed 's/^  premake: 2$/  premake: 2\n  target: Original/' "$CASE_WORK/migration.yaml" > "$CASE_WORK/rollback.yaml"
+for file in migration rollback; do
+  sed 's/^  premake: 2$/  premake: 2\n  strategy: move/' "$CASE_WORK/$file.yaml" > "$CASE_WORK/$file-move.yaml"
+done
 cat > "$CASE_WORK/insert.sql" <<'SQL'
 INSERT INTO orders (created_at, customer, amount) VALUES (now(), 1, 1);
 SQL
@@ -97,8 +101,10 @@ run_once() {  # run_once TOOL REP
   load_start "$dir" "$db" "$CASE_WORK/update.sql" update "$RATE"
   sleep 2
   t0=$(now_ms)
-  if [ "$tool" = partop ]; then
-    "$PARTOP_BIN" apply -f "$CASE_WORK/migration.yaml" --dsn "$(dsn "$db")" > "$dir/apply.out" 2>&1 || rc=$?
+  if [ "$tool" != pgslice ]; then
+    local suffix=""
+    [ "$tool" = partop_move ] && suffix=-move
+    "$PARTOP_BIN" apply -f "$CASE_WORK/migration$suffix.yaml" --dsn "$(dsn "$db")" > "$dir/apply.out" 2>&1 || rc=$?
     t1=$(now_ms)
     [ $rc = 0 ] || { log "partop apply failed"; tail -5 "$dir/apply.out" >&2; }
     record "$tool" total_ms $((t1 - t0))
@@ -106,7 +112,7 @@ run_once() {  # run_once TOOL REP
     for file in rollback migration; do
       local s0 s1
       s0=$(now_ms)
-      "$PARTOP_BIN" apply -f "$CASE_WORK/$file.yaml" --dsn "$(dsn "$db")" > "$dir/$file.out" 2>&1 || log "partop $file failed"
+      "$PARTOP_BIN" apply -f "$CASE_WORK/$file$suffix.yaml" --dsn "$(dsn "$db")" > "$dir/$file.out" 2>&1 || log "partop $file failed"
       s1=$(now_ms)
       swaps+=($((s1 - s0)))
     done
@@ -138,7 +144,7 @@ run_once() {  # run_once TOOL REP
 }
 
 for rep in $(seq 1 "$REPS"); do
-  for tool in partop pgslice; do
+  for tool in partop partop_move pgslice; do
     log "rep $rep: $tool"
     run_once "$tool" "$rep"
   done
@@ -150,12 +156,14 @@ out "beside pgslice's approach as plain SQL (intermediate table, INSERT ... SELE
 out "one renaming transaction). Rows/s is the whole conversion's throughput with the workload running."
 out "\"Stale rows\" are rows that existed before the conversion and differ between the table in use and"
 out "the retired one afterwards: updates the approach lost (pgslice copies once and never syncs)." ""
-out "| | partop | pgslice (SQL) | ratio |" "|---|---|---|---|"
+out "| | partop copy | partop move | pgslice (SQL) | copy / pgslice |" "|---|---|---|---|---|"
 for metric in total_ms rows_per_s insert_worst_ms update_worst_ms insert_failed update_failed stale_rows; do
   a=$(med partop "$metric")
+  m=$(med partop_move "$metric")
   b=$(med pgslice "$metric")
-  out "| $metric (median of $REPS) | $a | $b | $(ratio "$a" "$b") |"
+  out "| $metric (median of $REPS) | $a | $m | $b | $(ratio "$a" "$b") |"
 done
-out "" "partop rollback (target Original) took $(all_values partop rollback_ms) ms and the second swap $(all_values partop reswap_ms) ms"
-out "(whole \`partop apply\` runs, connection included); pgslice's fill took $(all_values pgslice fill_ms) ms and its swap"
-out "$(all_values pgslice swap_ms) ms. pgslice has no rollback that keeps writes made after the swap." ""
+out "" "partop copy: rollback (target Original) $(all_values partop rollback_ms) ms, second swap $(all_values partop reswap_ms) ms;"
+out "partop move: rollback (moves every row back) $(all_values partop_move rollback_ms) ms, second move $(all_values partop_move reswap_ms) ms"
+out "(whole \`partop apply\` runs, connection included). pgslice's fill took $(all_values pgslice fill_ms) ms and its swap"
+out "$(all_values pgslice swap_ms) ms; it has no rollback that keeps writes made after the swap." ""
