@@ -4,6 +4,9 @@
 // (InsufficientPrivilege, Stalled), not retried as an outage.
 #include <doctest/doctest.h>
 
+#include "reconcilers/document/yaml_documents.h"
+#include "reconcilers/migration/migration_parser.h"
+#include "reconcilers/migration/migration_reconciler.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/reconciler.h"
 #include "tests/support/test_database.h"
@@ -114,6 +117,55 @@ TEST_CASE("a role that cannot act for the owner is told so, and nothing is half-
         std::string::npos);
   CHECK(db.ddl_count() == 0);  // each step is one transaction: the refused one left nothing
   CHECK(db.partitions("events").empty());
+}
+
+TEST_CASE(
+    "migrations run with the least privilege a policy needs, and their objects are the owner's") {
+  TestDatabase db;
+  Roles roles(db);
+  static const SystemClock clock;
+  for (const std::string strategy : {"copy", "move"}) {
+    CAPTURE(strategy);
+    const std::string table = "orders_" + strategy;
+    db.exec("SET ROLE " + roles.owner + "; CREATE TABLE " + table +
+            " (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, amount int);"
+            " INSERT INTO " +
+            table +
+            " (created_at, amount)"
+            " SELECT now() - i * interval '1 day', i FROM generate_series(1, 500) i;"
+            " GRANT SELECT, INSERT, UPDATE, DELETE ON " +
+            table + " TO " + roles.reader +
+            ";"
+            " GRANT USAGE ON SEQUENCE " +
+            table + "_id_seq TO " + roles.reader + "; RESET ROLE");
+    const YamlDocuments documents = read_yaml_documents(
+        "apiVersion: partop.dev/v1alpha1\nkind: PartitionMigration\nmetadata: {name: m}\n"
+        "spec:\n  table: " +
+        table +
+        "\n  partitionKey: created_at\n  interval: monthly\n"
+        "  acceptPerPartitionUniqueness: [" +
+        table + "_pkey]\n  strategy: " + strategy + "\n");
+    const ParsedMigration parsed = parse_migration(documents.documents.at(0).value);
+    REQUIRE_MESSAGE(parsed.ok(), parsed.error_summary());
+    const auto session = open_pg_session(dsn_as(db, roles.partop), std::chrono::seconds(2));
+    const Outcome outcome = MigrationReconciler(clock, {}, std::chrono::milliseconds{0})
+                                .reconcile(*session, *parsed.migration, ReconcileMode::kApply);
+    REQUIRE_MESSAGE(outcome.ready(), outcome.condition("Ready")->message);
+    // The partitioned table, its partitions and partop's functions belong to the owner; the
+    // application role keeps its grants and writes through the name.
+    CHECK(db.scalar("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = '" + table +
+                    "'::regclass") == roles.owner);
+    CHECK(db.count("SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                   " WHERE i.inhparent = '" +
+                   table + "'::regclass AND c.relowner <> '" + roles.owner + "'::regrole") == 0);
+    CHECK(db.count("SELECT count(*) FROM pg_proc WHERE proname LIKE '" + table +
+                   "\\_partop\\_%' AND proowner <> '" + roles.owner + "'::regrole") == 0);
+    db.exec("SET ROLE " + roles.reader + "; INSERT INTO " + table +
+            " (created_at, amount) VALUES (now(), 1); UPDATE " + table +
+            " SET amount = 2 WHERE id = 1; RESET ROLE");
+    CHECK(db.count("SELECT count(*) FROM " + table + " WHERE id = 1 AND amount = 2") == 1);
+    CHECK(db.count("SELECT count(*) FROM " + table) == 501);
+  }
 }
 
 }  // namespace partop::testing
