@@ -109,4 +109,42 @@ has_event() { k get events --field-selector "reason=$1,involvedObject.name=$2" -
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
 partition_count() { psql_db -c "SELECT count(*) FROM pg_inherits WHERE inhparent = '$1'::regclass"; }
 
+# The PartitionMigration "orders" of public.orders (monthly, batches of 2,000):
+# orders_migration STRATEGY TARGET.
+orders_migration() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionMigration
+metadata: {name: orders}
+spec:
+  table: public.orders
+  partitionKey: created_at
+  interval: monthly
+  strategy: $1
+  batchSize: 2000
+  target: $2
+  acceptPerPartitionUniqueness: [orders_pkey]
+  databaseRef: {secretName: db}
+YAML
+}
+migration_phase_is() { [ "$(k get pmig orders -o jsonpath='{.status.phase}')" = "$1" ]; }
+orders_relkind() { psql_db -c "SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass"; }
+
+# The application: inserts into orders through its name until stop_writer; any failed insert is
+# recorded in $WORK/writer.failed.
+start_writer() {
+  (
+    while true; do
+      psql_db -c "INSERT INTO orders (amount) VALUES (1)" || { echo "writer failed" >"$WORK/writer.failed"; exit 1; }
+      sleep 0.05
+    done
+  ) &
+  WRITER_PID=$!
+}
+stop_writer() {
+  kill "$WRITER_PID"
+  wait "$WRITER_PID" 2>/dev/null || true
+  [ ! -e "$WORK/writer.failed" ] || fail "the application's insert failed during the migration"
+}
+
 pass() { log "PASS"; }

@@ -11,58 +11,31 @@ INSERT INTO orders (created_at, amount)
 ANALYZE orders;
 SQL
 create_secret
-migration() {
-  k apply -f - >/dev/null <<YAML
-apiVersion: partop.dev/v1alpha1
-kind: PartitionMigration
-metadata: {name: orders}
-spec:
-  table: public.orders
-  partitionKey: created_at
-  interval: monthly
-  batchSize: 2000
-  target: $1
-  acceptPerPartitionUniqueness: [orders_pkey]
-  databaseRef: {secretName: db}
-YAML
-}
-phase_is() { [ "$(k get pmig orders -o jsonpath='{.status.phase}')" = "$1" ]; }
-relkind() { psql_db -c "SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass"; }
+start_writer
 
-# The application: inserts through the table's name for the whole scenario; any error is fatal.
-(
-  while true; do
-    psql_db -c "INSERT INTO orders (amount) VALUES (1)" || { echo "writer failed" >"$WORK/writer.failed"; exit 1; }
-    sleep 0.05
-  done
-) &
-writer=$!
-
-migration Partitioned
+orders_migration copy Partitioned
 start_operator main
 k wait --for=condition=Ready pmig/orders --timeout=180s >/dev/null ||
   fail "never Ready: $(k get pmig orders -o jsonpath='{.status}')"
 get=$(k get pmig orders)
 echo "$get" | grep -q "TABLE.*TARGET.*PHASE.*PROGRESS.*READY" || fail "printer columns missing: $get"
 echo "$get" | grep -Eq "public.orders +Partitioned +Swapped +100% +True" || fail "printer values wrong: $get"
-assert_eq "$(relkind)" p "orders after the swap"
+assert_eq "$(orders_relkind)" p "orders after the swap"
 [ "$(k get pmig orders -o jsonpath='{.status.rowsCopied}')" -ge 60000 ] || fail "rowsCopied below 60000"
 has_event CopyStarted orders || fail "no CopyStarted event"
 has_event Swapped orders || fail "no Swapped event"
 
-migration Original
-wait_until 60 "rolled back" phase_is RolledBack
+orders_migration copy Original
+wait_until 60 "rolled back" migration_phase_is RolledBack
 k wait --for=condition=Ready pmig/orders --timeout=60s >/dev/null || fail "not Ready after rollback"
-assert_eq "$(relkind)" r "orders after the rollback"
+assert_eq "$(orders_relkind)" r "orders after the rollback"
 
-migration Partitioned
-wait_until 60 "swapped again" phase_is Swapped
-assert_eq "$(relkind)" p "orders after the second swap"
+orders_migration copy Partitioned
+wait_until 60 "swapped again" migration_phase_is Swapped
+assert_eq "$(orders_relkind)" p "orders after the second swap"
 assert_eq "$(k get pmig orders -o jsonpath='{.status.swaps}')" 3 "swaps"
 
-kill "$writer"
-wait "$writer" 2>/dev/null || true
-[ ! -e "$WORK/writer.failed" ] || fail "the application's insert failed during the migration"
+stop_writer
 assert_eq "$(psql_db -c "SELECT count(*) FROM ((TABLE orders EXCEPT TABLE orders_retired) UNION ALL (TABLE orders_retired EXCEPT TABLE orders)) d")" 0 \
   "orders and orders_retired differ"
 assert_eq "$(psql_db -c "SELECT count(*) - count(DISTINCT id) FROM orders")" 0 "duplicate ids"

@@ -9,6 +9,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_kube_client.h"
 #include "tests/support/memory_store.h"
+#include "tests/support/unreachable_database.h"
 
 namespace partop::controller {
 namespace {
@@ -17,17 +18,9 @@ using nlohmann::json;
 using runtime::Result;
 using testing::FakeKubeClient;
 using testing::MemoryStore;
+using testing::UnreachableDatabase;
 
 const std::string kMigrations = "/apis/partop.dev/v1alpha1/namespaces/app/partitionmigrations";
-
-class UnreachableDatabase : public DatabaseConnector {
- public:
-  std::unique_ptr<DatabaseSession> connect(const std::string&, std::chrono::milliseconds) override {
-    ++attempts;
-    throw DatabaseError("connection refused", "08001");
-  }
-  int attempts = 0;
-};
 
 json migration(const std::string& name, const std::string& table, const std::string& created) {
   return {

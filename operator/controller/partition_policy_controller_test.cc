@@ -9,6 +9,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_kube_client.h"
 #include "tests/support/memory_store.h"
+#include "tests/support/unreachable_database.h"
 
 namespace partop::controller {
 namespace {
@@ -17,19 +18,10 @@ using nlohmann::json;
 using runtime::Result;
 using testing::FakeKubeClient;
 using testing::MemoryStore;
+using testing::UnreachableDatabase;
 using namespace std::chrono_literals;
 
 const std::string kPolicies = "/apis/partop.dev/v1alpha1/namespaces/app/partitionpolicies";
-
-// A database that is never reachable; counts the attempts.
-class UnreachableDatabase : public DatabaseConnector {
- public:
-  std::unique_ptr<DatabaseSession> connect(const std::string&, std::chrono::milliseconds) override {
-    ++attempts;
-    throw DatabaseError("connection refused", "08001");
-  }
-  int attempts = 0;
-};
 
 json policy(const std::string& name, const std::string& table, const std::string& created,
             const std::string& secret = "app-db") {

@@ -1,0 +1,22 @@
+// A DatabaseConnector whose database is never reachable (connection refused, SQLSTATE 08001);
+// counts the attempts, so controller tests can tell whether a reconcile tried the database.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "reconcilers/partition/db_session.h"
+
+namespace partop::testing {
+
+class UnreachableDatabase : public DatabaseConnector {
+ public:
+  std::unique_ptr<DatabaseSession> connect(const std::string&, std::chrono::milliseconds) override {
+    ++attempts;
+    throw DatabaseError("connection refused", "08001");
+  }
+  int attempts = 0;
+};
+
+}  // namespace partop::testing
