@@ -217,4 +217,20 @@ std::vector<std::string> policies_using_secret(const runtime::ObjectStore& polic
   return keys;
 }
 
+const runtime::Resource& secrets() {
+  static const runtime::Resource resource{"/api/v1", "secrets"};
+  return resource;
+}
+
+void register_with_secrets(runtime::Manager& manager, const runtime::Resource& resource,
+                           const std::string& instance, const AddController& add_controller) {
+  runtime::Source& secret_source = manager.source(secrets());
+  const runtime::ObjectStore& objects = manager.source(resource).store();
+  runtime::Controller& controller = add_controller(std::make_unique<KubePolicyBackend>(
+      manager.client(), secret_source.store(), instance, manager.clock(), resource.plural));
+  controller.watch_mapped(secret_source, [&objects](const std::string& key, const json*) {
+    return policies_using_secret(objects, key);
+  });
+}
+
 }  // namespace partop::controller

@@ -4,6 +4,7 @@
 // ConfigMap owned by the policy.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -11,6 +12,7 @@
 #include "operator/controller/policy_backend.h"
 #include "operator/kube/kube_client.h"
 #include "operator/runtime/event_recorder.h"
+#include "operator/runtime/manager.h"
 #include "operator/runtime/object_store.h"
 #include "reconcilers/partition/clock.h"
 
@@ -47,5 +49,15 @@ class KubePolicyBackend : public PolicyBackend {
 // ("namespace/name").
 std::vector<std::string> policies_using_secret(const runtime::ObjectStore& policies,
                                                const std::string& secret_key);
+
+const runtime::Resource& secrets();
+
+// The operator's registration of a kind whose objects name a Secret in spec.databaseRef:
+// `add_controller` adds the kind's controller to the manager with the backend it is given (a
+// KubePolicyBackend reporting on `resource`), and a change of a Secret queues the objects of
+// `resource` naming it.
+using AddController = std::function<runtime::Controller&(std::unique_ptr<PolicyBackend> backend)>;
+void register_with_secrets(runtime::Manager& manager, const runtime::Resource& resource,
+                           const std::string& instance, const AddController& add_controller);
 
 }  // namespace partop::controller

@@ -117,25 +117,17 @@ runtime::Controller& add_partition_migration_controller(runtime::Manager& manage
   auto reconciler = std::make_unique<PartitionMigrationController>(
       migrations.store(), manager.claims(), std::move(backend), connector, manager.clock(),
       manager.stop_requested());
-  runtime::ControllerOptions options;
-  options.name = "partitionmigration";
-  options.max_concurrent_reconciles = workers;
-  runtime::Controller& controller = manager.add_controller(options, std::move(reconciler));
-  controller.watch_for(migrations);
-  return controller;
+  return manager.add_controller_for(migrations, "partitionmigration", workers,
+                                    std::move(reconciler));
 }
 
 void register_partition_migration_operator(runtime::Manager& manager, DatabaseConnector& connector,
                                            const std::string& instance, int workers) {
-  runtime::Source& secret_source = manager.source(secrets());
-  const runtime::ObjectStore& migrations = manager.source(partition_migrations()).store();
-  auto backend = std::make_unique<KubePolicyBackend>(
-      manager.client(), secret_source.store(), instance, manager.clock(), "partitionmigrations");
-  runtime::Controller& controller =
-      add_partition_migration_controller(manager, std::move(backend), connector, workers);
-  controller.watch_mapped(secret_source, [&migrations](const std::string& key, const json*) {
-    return policies_using_secret(migrations, key);
-  });
+  register_with_secrets(manager, partition_migrations(), instance,
+                        [&](std::unique_ptr<PolicyBackend> backend) -> runtime::Controller& {
+                          return add_partition_migration_controller(manager, std::move(backend),
+                                                                    connector, workers);
+                        });
 }
 
 }  // namespace partop::controller

@@ -40,11 +40,6 @@ const runtime::Resource& partition_policies() {
   return resource;
 }
 
-const runtime::Resource& secrets() {
-  static const runtime::Resource resource{"/api/v1", "secrets"};
-  return resource;
-}
-
 Result next_after(const Outcome& outcome) {
   const std::string reason = outcome.ready_reason();
   if (reason == "ShuttingDown") return Result::done();  // the queue is going away
@@ -155,25 +150,16 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
   auto reconciler = std::make_unique<PartitionPolicyController>(
       policies.store(), manager.claims(), std::move(backend), connector, manager.clock(),
       manager.metrics(), manager.stop_requested());
-  runtime::ControllerOptions options;
-  options.name = "partitionpolicy";
-  options.max_concurrent_reconciles = workers;
-  runtime::Controller& controller = manager.add_controller(options, std::move(reconciler));
-  controller.watch_for(policies);
-  return controller;
+  return manager.add_controller_for(policies, "partitionpolicy", workers, std::move(reconciler));
 }
 
 void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
                                         const std::string& instance, int workers) {
-  runtime::Source& secret_source = manager.source(secrets());
-  const runtime::ObjectStore& policies = manager.source(partition_policies()).store();
-  auto backend = std::make_unique<KubePolicyBackend>(manager.client(), secret_source.store(),
-                                                     instance, manager.clock());
-  runtime::Controller& controller =
-      add_partition_policy_controller(manager, std::move(backend), connector, workers);
-  controller.watch_mapped(secret_source, [&policies](const std::string& key, const json*) {
-    return policies_using_secret(policies, key);
-  });
+  register_with_secrets(manager, partition_policies(), instance,
+                        [&](std::unique_ptr<PolicyBackend> backend) -> runtime::Controller& {
+                          return add_partition_policy_controller(manager, std::move(backend),
+                                                                 connector, workers);
+                        });
 }
 
 }  // namespace partop::controller

@@ -30,7 +30,6 @@ namespace partop::controller {
 
 // The PartitionPolicy collection (cluster scope path; namespaces are the manager's).
 const runtime::Resource& partition_policies();
-const runtime::Resource& secrets();
 
 class PartitionPolicyController : public runtime::Reconciler {
  public:

@@ -38,6 +38,16 @@ Controller& Manager::add_controller(ControllerOptions options,
   return *controllers_.back();
 }
 
+Controller& Manager::add_controller_for(Source& primary, std::string name, int workers,
+                                        std::unique_ptr<Reconciler> reconciler) {
+  ControllerOptions options;
+  options.name = std::move(name);
+  options.max_concurrent_reconciles = workers;
+  Controller& controller = add_controller(std::move(options), std::move(reconciler));
+  controller.watch_for(primary);
+  return controller;
+}
+
 kube::Client& Manager::client() {
   if (client_ == nullptr) throw std::logic_error("this manager has no API client");
   return *client_;

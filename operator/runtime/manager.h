@@ -48,6 +48,10 @@ class Manager {
   Source& source(const Resource& resource);
   void add_source(const Resource& resource, std::unique_ptr<Source> source);
   Controller& add_controller(ControllerOptions options, std::unique_ptr<Reconciler> reconciler);
+  // The usual shape of a kind's controller: `workers` workers, named `name`, queued by the
+  // spec changes of the objects of `primary` (watch_for).
+  Controller& add_controller_for(Source& primary, std::string name, int workers,
+                                 std::unique_ptr<Reconciler> reconciler);
 
   Metrics& metrics() { return metrics_; }
   // Which resource manages which table, across every registered kind.
