@@ -117,19 +117,16 @@ void read_source_details(DatabaseSession& session, const MigrationSpec& spec,
   }
   for (const auto& row :
        session.query("SELECT ic.relname, pg_get_indexdef(ix.indexrelid), ix.indisunique,"
-                     " EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid"
-                     "   AND con.conrelid = ix.indrelid),"
                      " EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = ix.indrelid"
-                     "   AND a.attname = $2 AND a.attnum = ANY (ix.indkey::int2[])),"
-                     " ix.indisvalid"
+                     "   AND a.attname = $2 AND a.attnum = ANY (ix.indkey::int2[]))"
                      " FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid"
                      " WHERE ix.indrelid = $1::oid ORDER BY ic.relname",
                      {oid, spec.partition_key})) {
     const std::string definition = text(row[1]);
     const auto using_at = definition.find(" USING ");
-    source.indexes.push_back(
-        {text(row[0]), using_at == std::string::npos ? "" : definition.substr(using_at),
-         text(row[2]) == "t", text(row[3]) == "t", text(row[4]) == "t", text(row[5]) == "t"});
+    source.indexes.push_back({text(row[0]),
+                              using_at == std::string::npos ? "" : definition.substr(using_at),
+                              text(row[2]) == "t", text(row[3]) == "t"});
   }
   for (const auto& row :
        session.query("SELECT 'CONSTRAINT ' || quote_ident(conname) || ' ' ||"

@@ -40,9 +40,7 @@ struct SourceIndex {
   std::string name;
   std::string method_and_columns;  // pg_get_indexdef from " USING " on
   bool unique = false;
-  bool backs_constraint = false;  // created by a PRIMARY KEY / UNIQUE / EXCLUDE constraint
-  bool includes_key = false;      // names the partition key column among its columns
-  bool valid = true;
+  bool includes_key = false;  // names the partition key column among its columns
 };
 
 struct ObservedSource {
