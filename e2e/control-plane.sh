@@ -66,7 +66,7 @@ apt_update() {
 }
 
 pkg_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+  grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)"
 }
 
 # apt_install PKG...: install the packages that are not installed yet; apt-get update only if
@@ -132,7 +132,7 @@ ensure_deb_src() {
 # install
 # ---------------------------------------------------------------------------------------------
 apiserver_ok() {
-  [[ -x $BIN/kube-apiserver ]] && "$BIN/kube-apiserver" --version 2>/dev/null | grep -q "v$K8S_VERSION"
+  [[ -x $BIN/kube-apiserver ]] && grep -q "v$K8S_VERSION" <<<"$("$BIN/kube-apiserver" --version 2>/dev/null)"
 }
 
 clients_ok() {
@@ -267,7 +267,7 @@ pid_alive() {
   [[ -r /proc/$pid/stat ]] || return 1
   state=$(sed -E 's/^[0-9]+ \(.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ $state != Z && $state != X ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$name"
+  grep -q -- "$name" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
 }
 
 pidfile_alive() { # NAME -> 0 if DIR/NAME.pid is a live NAME process
@@ -384,13 +384,13 @@ EOF
 }
 
 etcd_healthy() {
-  curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'
+  grep -q '"health":"true"' <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null)"
 }
 
 # start_etcd: 0 = healthy, 1 = died (see log), dies on timeout.
 start_etcd() {
   local extra=()
-  if "$(command -v etcd)" --help 2>&1 | grep -q -- '--unsafe-no-fsync'; then
+  if grep -q -- '--unsafe-no-fsync' <<<"$("$(command -v etcd)" --help 2>&1)"; then
     extra+=(--unsafe-no-fsync) # test data only: fsync per write is the slowest part on a VM disk
   fi
   spawn etcd "$(command -v etcd)" --name default --data-dir "$DIR/etcd" \
@@ -420,7 +420,7 @@ apiserver_ready() {
 # start_apiserver: 0 = ready, 1 = died (see log), 2 = not ready in time (stopped again).
 start_apiserver() {
   local extra=()
-  if "$BIN/kube-apiserver" --help 2>&1 | grep -q -- '--insecure-port'; then
+  if grep -q -- '--insecure-port' <<<"$("$BIN/kube-apiserver" --help 2>&1)"; then
     extra+=(--insecure-port=0) # 1.20 would otherwise also listen on 127.0.0.1:8080
   fi
   spawn kube-apiserver "$BIN/kube-apiserver" \

@@ -105,7 +105,9 @@ wait_until() {
 }
 
 reason_is() { [ "$(condition "$1" Ready reason)" = "$2" ]; }
-has_event() { k get events --field-selector "reason=$1,involvedObject.name=$2" -o name | grep -q .; }
+# Output is captured before grep reads it: `cmd | grep -q` under pipefail fails when grep exits
+# early and cmd dies of SIGPIPE (it did, with two matching Events).
+has_event() { [ -n "$(k get events --field-selector "reason=$1,involvedObject.name=$2" -o name)" ]; }
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
 partition_count() { psql_db -c "SELECT count(*) FROM pg_inherits WHERE inhparent = '$1'::regclass"; }
 

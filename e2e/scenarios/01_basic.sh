@@ -10,17 +10,17 @@ start_operator main
 k wait --for=condition=Ready ppol/events --timeout=60s >/dev/null || fail "policy never became Ready"
 assert_eq "$(partition_count events)" 5 "partitions (today + 3 ahead + DEFAULT)"
 get=$(k get ppol events)
-echo "$get" | grep -q "TABLE.*INTERVAL.*PARTITIONS.*BUFFERED UNTIL.*DEFAULT ROWS.*READY" || fail "printer columns missing: $get"
-echo "$get" | grep -Eq "public.events +daily +4 +[0-9T:-]+Z +0 +True" || fail "printer values wrong: $get"
-k get partitionpolicies -o name | grep -q events || fail "plural name"
-kubectl --kubeconfig "$KUBECONFIG" get partop -n "$NS" -o name | grep -q events || fail "category partop"
+grep -q "TABLE.*INTERVAL.*PARTITIONS.*BUFFERED UNTIL.*DEFAULT ROWS.*READY" <<<"$get" || fail "printer columns missing: $get"
+grep -Eq "public.events +daily +4 +[0-9T:-]+Z +0 +True" <<<"$get" || fail "printer values wrong: $get"
+grep -q events <<<"$(k get partitionpolicies -o name)" || fail "plural name"
+grep -q events <<<"$(kubectl --kubeconfig "$KUBECONFIG" get partop -n "$NS" -o name)" || fail "category partop"
 describe=$(k describe ppol events)
-echo "$describe" | grep -q "PartitionsCreated" || fail "no PartitionsCreated event in describe: $describe"
-echo "$describe" | grep -Eq "Type: +Ready" || fail "no Ready condition in describe"
+grep -q "PartitionsCreated" <<<"$describe" || fail "no PartitionsCreated event in describe: $describe"
+grep -Eq "Type: +Ready" <<<"$describe" || fail "no Ready condition in describe"
 assert_eq "$(k get ppol events -o jsonpath='{.status.observedGeneration}')" \
   "$(k get ppol events -o jsonpath='{.metadata.generation}')" "observedGeneration"
 map=$(k get configmap events-partitions -o jsonpath='{.data.partitions\.json}')
-echo "$map" | grep -q "events_default" || fail "partition map: $map"
+grep -q "events_default" <<<"$map" || fail "partition map: $map"
 assert_eq "$(k get configmap events-partitions -o jsonpath='{.metadata.ownerReferences[0].kind}')" PartitionPolicy "owner"
 # Probes and metrics.
 assert_eq "$(curl -s "http://127.0.0.1:$(health_port main)/healthz")" ok "healthz"

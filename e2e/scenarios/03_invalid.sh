@@ -15,6 +15,6 @@ wait_until 30 "reason TableNotPartitioned" reason_is plain TableNotPartitioned
 assert_eq "$(condition plain Ready)" False "Ready"
 assert_eq "$(condition plain Stalled)" True "Stalled"
 wait_until 10 "Warning event" has_event TableNotPartitioned plain
-k get events --field-selector involvedObject.name=plain -o jsonpath='{.items[*].type}' | grep -q Warning || fail "event not Warning"
+grep -q Warning <<<"$(k get events --field-selector involvedObject.name=plain -o jsonpath='{.items[*].type}')" || fail "event not Warning"
 assert_eq "$(ddl_count)" 0 "DDL"
 pass

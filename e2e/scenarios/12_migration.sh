@@ -18,8 +18,8 @@ start_operator main
 k wait --for=condition=Ready pmig/orders --timeout=180s >/dev/null ||
   fail "never Ready: $(k get pmig orders -o jsonpath='{.status}')"
 get=$(k get pmig orders)
-echo "$get" | grep -q "TABLE.*TARGET.*PHASE.*PROGRESS.*READY" || fail "printer columns missing: $get"
-echo "$get" | grep -Eq "public.orders +Partitioned +Swapped +100% +True" || fail "printer values wrong: $get"
+grep -q "TABLE.*TARGET.*PHASE.*PROGRESS.*READY" <<<"$get" || fail "printer columns missing: $get"
+grep -Eq "public.orders +Partitioned +Swapped +100% +True" <<<"$get" || fail "printer values wrong: $get"
 assert_eq "$(orders_relkind)" p "orders after the swap"
 [ "$(k get pmig orders -o jsonpath='{.status.rowsCopied}')" -ge 60000 ] || fail "rowsCopied below 60000"
 has_event CopyStarted orders || fail "no CopyStarted event"
@@ -40,6 +40,6 @@ assert_eq "$(psql_db -c "SELECT count(*) FROM ((TABLE orders EXCEPT TABLE orders
   "orders and orders_retired differ"
 assert_eq "$(psql_db -c "SELECT count(*) - count(DISTINCT id) FROM orders")" 0 "duplicate ids"
 describe=$(k describe pmig orders)
-echo "$describe" | grep -Eq "Type: +Ready" || fail "no Ready condition in describe: $describe"
-echo "$describe" | grep -q "TargetReached" || fail "no TargetReached reason in describe"
+grep -Eq "Type: +Ready" <<<"$describe" || fail "no Ready condition in describe: $describe"
+grep -q "TargetReached" <<<"$describe" || fail "no TargetReached reason in describe"
 pass
