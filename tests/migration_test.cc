@@ -389,4 +389,59 @@ TEST_CASE("after the swap the application keeps its unique violations, COPY and 
   CHECK(db.count("SELECT count(*) FROM orders_retired WHERE id > 20000") == 2);
 }
 
+TEST_CASE("the partitioned table and every partition keep the table's replica identity") {
+  TestDatabase db;
+  create_orders(db);
+  // Logical replication reads the identity of the partition a row is in, and PostgreSQL does not
+  // pass a parent's down: FULL must reach every partition, not only the parent.
+  db.exec("ALTER TABLE orders REPLICA IDENTITY FULL");
+  const Outcome outcome = apply_migration(db, make_migration(kSpec));
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  CHECK(db.scalar("SELECT relreplident FROM pg_class WHERE oid = 'orders'::regclass") == "f");
+  CHECK(db.count("SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                 " WHERE i.inhparent = 'orders'::regclass AND c.relreplident <> 'f'") == 0);
+  CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass") > 20);
+
+  // An identity index that names the partition key is carried as it is and stays the identity.
+  TestDatabase other;
+  other.exec(R"(
+    CREATE TABLE orders (id bigint NOT NULL, created_at timestamptz NOT NULL, amount bigint);
+    CREATE UNIQUE INDEX orders_id_created_at ON orders (id, created_at);
+    ALTER TABLE orders REPLICA IDENTITY USING INDEX orders_id_created_at;
+    INSERT INTO orders SELECT i, now() - i * interval '1 hour', i FROM generate_series(1, 500) i;
+  )");
+  const Outcome carried = apply_migration(other, make_migration(
+      "  table: orders\n  partitionKey: created_at\n  interval: monthly\n  premake: 2\n"));
+  REQUIRE_MESSAGE(carried.ready(), reason_of(carried));
+  CHECK(other.scalar("SELECT i.indexrelid::regclass::text FROM pg_index i"
+                     " WHERE i.indrelid = 'orders'::regclass AND i.indisreplident") ==
+        "orders_id_created_at");
+}
+
+TEST_CASE("a column added during a migration stops every step that would lose its values") {
+  TestDatabase db;
+  create_orders(db);
+  REQUIRE(apply_migration(db, make_migration(kSpec)).ready());
+  // The partitioned table is in use; the owner adds a column to it.
+  db.exec("ALTER TABLE orders ADD COLUMN note text");
+  db.exec("UPDATE orders SET note = 'kept' WHERE id = 5");
+  CHECK(apply_migration(db, make_migration(kSpec)).ready());  // at the target: nothing to carry
+
+  // Rolling back would put the table without the column in use: refused, nothing done.
+  const Migration back = make_migration(std::string(kSpec) + "  target: Original\n");
+  const Outcome refused = apply_migration(db, back);
+  CHECK_FALSE(refused.ready());
+  CHECK(refused.condition("Stalled")->reason == "ColumnsChanged");
+  CHECK(refused.condition("Stalled")->message.find(
+            "column(s) note of public.orders are not in public.orders_retired") == 0);
+  CHECK(refused.actions_taken.empty());
+  CHECK(db.scalar("SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass") == "p");
+
+  // Dropped again, the rollback goes through.
+  db.exec("ALTER TABLE orders DROP COLUMN note");
+  const Outcome rolled_back = apply_migration(db, back);
+  CHECK_MESSAGE(rolled_back.ready(), reason_of(rolled_back));
+  CHECK(db.scalar("SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass") == "r");
+}
+
 }  // namespace partop::testing

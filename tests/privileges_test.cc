@@ -49,7 +49,7 @@ struct Roles {
 
 }  // namespace
 
-TEST_CASE("partitions partop creates belong to the owner and carry the parent's grants") {
+TEST_CASE("partitions partop creates belong to the owner, carry the grants and replica identity") {
   TestDatabase db;
   Roles roles(db);
   db.exec("SET ROLE " + roles.owner +
@@ -63,6 +63,7 @@ TEST_CASE("partitions partop creates belong to the owner and carry the parent's 
           roles.reader +
           ";"
           "GRANT INSERT ON events TO PUBLIC;"
+          "ALTER TABLE events REPLICA IDENTITY FULL;"
           "RESET ROLE");
   const Policy policy = make_policy(
       "  table: events\n  interval: daily\n  premake: 2\n"
@@ -84,6 +85,8 @@ TEST_CASE("partitions partop creates belong to the owner and carry the parent's 
                     "', 'payload', 'UPDATE')") == "t");
     CHECK(db.scalar("SELECT has_column_privilege('" + roles.reader + "', '" + partition +
                     "', 'id', 'UPDATE')") == "f");
+    CHECK(db.scalar("SELECT relreplident FROM pg_class WHERE relname = '" + partition + "'") ==
+          "f");
   }
   // Indexes belong to their table's owner.
   CHECK(db.count("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"

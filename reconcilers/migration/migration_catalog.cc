@@ -221,6 +221,8 @@ ObservedMigration read_migration(DatabaseSession& session, const MigrationSpec& 
   source.relkind = original.relkind;
   source.owner = original.owner;
   source.grants = original.grants;
+  source.replica_identity = original.replica_identity;
+  source.replica_identity_index = original.replica_identity_index;
   if (source.exists) {
     source.oid =
         text(session.query("SELECT $1::regclass::oid", {sql::qualified(original_name)})[0][0]);

@@ -50,6 +50,8 @@ struct ObservedSource {
   std::string oid;
   std::string owner;
   std::vector<ObservedGrant> grants;
+  char replica_identity = 'd';         // as ObservedTable's
+  std::string replica_identity_index;  // for 'i'
   std::vector<SourceColumn> columns;  // in attnum order
   std::vector<SourceKey> keys;        // primary first
   std::vector<SourceIndex> indexes;

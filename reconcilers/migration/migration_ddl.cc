@@ -38,6 +38,7 @@ ObservedTable as_table(const ObservedSource& source) {
   table.name = source.name;
   table.owner = source.owner;
   table.grants = source.grants;
+  table.replica_identity = source.replica_identity;
   return table;
 }
 
@@ -127,6 +128,15 @@ std::vector<std::string> MigrationDdl::prepare() const {
     } else {
       out.push_back(std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " + name +
                     " ON " + twin_sql + index.method_and_columns);
+    }
+  }
+  // An identity index carried as it is (it names the partition key) stays the identity; one that
+  // had to change shape leaves the twin on its primary key (README).
+  for (const SourceIndex& index : source.indexes) {
+    if (source.replica_identity == 'i' && index.name == source.replica_identity_index &&
+        index.unique && index.includes_key) {
+      out.push_back("ALTER TABLE " + twin_sql + " REPLICA IDENTITY USING INDEX " +
+                    sql::identifier(derived_name(index.name, "partitioned")));
     }
   }
   for (const auto& foreign_key : source.outgoing_foreign_keys) {

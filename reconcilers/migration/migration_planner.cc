@@ -54,6 +54,7 @@ class MigrationPlanBuilder {
     } else {
       plan_phase(state.phase);
     }
+    refuse_to_carry_rows_past_added_columns();
     return std::move(plan_);
   }
 
@@ -303,6 +304,48 @@ class MigrationPlanBuilder {
                                    {{spec_.table, LockMode::kAccessExclusive},
                                     {source.name, LockMode::kAccessExclusive},
                                     {twin, LockMode::kAccessExclusive}}));
+  }
+
+  // The sync triggers and batches name the columns the migration started with. A column the
+  // owner added since, to one table only, would lose its values in any step that carries rows to
+  // the other table (a batch, a swap, a rollback): those steps are refused until it is dropped
+  // again; reaching or staying at the target (and finalizing there) goes on.
+  void refuse_to_carry_rows_past_added_columns() {
+    const bool carries_rows =
+        std::any_of(plan_.actions.begin(), plan_.actions.end(), [](const Action& action) {
+          return action.kind == ActionKind::kCopyBatch || action.kind == ActionKind::kSwap ||
+                 action.kind == ActionKind::kStartSync;
+        });
+    if (!carries_rows) return;
+    const ObservedSource& source = observed_.original;
+    const ObservedTable& twin = observed_.partitioned;
+    const auto missing = [](const std::vector<std::string>& from,
+                            const std::vector<std::string>& in) {
+      std::string list;
+      for (const auto& column : from) {
+        if (std::find(in.begin(), in.end(), column) == in.end())
+          list += (list.empty() ? "" : ", ") + column;
+      }
+      return list;
+    };
+    std::vector<std::string> source_columns;
+    for (const auto& column : source.columns) {
+      if (!column.generated) source_columns.push_back(column.name);
+    }
+    std::string message;
+    if (const std::string list = missing(source_columns, twin.columns); !list.empty())
+      message = "column(s) " + list + " of " + source.name.display() + " are not in " +
+                twin.name.display();
+    if (const std::string list = missing(twin.columns, source_columns); !list.empty())
+      message += (message.empty() ? "" : "; ") + std::string("column(s) ") + list + " of " +
+                 twin.name.display() + " are not in " + source.name.display();
+    if (message.empty()) return;
+    plan_.actions.clear();
+    block("ColumnsChanged",
+          message +
+              ": the migration carries the columns it started with, so their values would be "
+              "lost in the other table; drop them again to go on, or add them once the "
+              "migration is finalized");
   }
 
   void at_target() {

@@ -64,6 +64,10 @@ struct ObservedTable {
   std::optional<KeyType> key_type;
   std::vector<std::string> columns;
   std::string owner;  // role that owns the parent
+  // pg_class.relreplident of the parent ('d', 'f', 'n' or 'i') and, for 'i', its index's name.
+  // PostgreSQL does not pass it down to partitions: partop sets FULL and NOTHING on those it makes.
+  char replica_identity = 'd';
+  std::string replica_identity_index;
   // Foreign keys of other tables that reference this one, as "constraint on table".
   std::vector<std::string> referencing_foreign_keys;
   std::vector<ObservedGrant> grants;          // what every partition partop creates must grant too

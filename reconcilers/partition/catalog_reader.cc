@@ -193,7 +193,9 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
       "           x.privilege_type, x.is_grantable, at.attname::text"
       "         FROM pg_attribute at, aclexplode(at.attacl) x"
       "         WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped"
-      "           AND at.attacl IS NOT NULL AND x.grantee <> c.relowner) g)"
+      "           AND at.attacl IS NOT NULL AND x.grantee <> c.relowner) g),"
+      "  c.relreplident, (SELECT ic.relname FROM pg_index i JOIN pg_class ic"
+      "    ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident)"
       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid"
       " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND p.partattrs[0] <> 0"
@@ -216,6 +218,8 @@ ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {
   table.key_type = key_type_from_sql(table.key_type_name);
   table.columns = json_strings(row[6]);
   table.owner = text(row[7]);
+  table.replica_identity = text(row[9]).empty() ? 'd' : text(row[9])[0];
+  table.replica_identity_index = text(row[10]);
   if (row[8]) {
     for (const auto& grant : nlohmann::json::parse(*row[8])) {
       table.grants.push_back({grant[0].get<std::string>(), grant[1].get<std::string>(),

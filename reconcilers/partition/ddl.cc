@@ -24,6 +24,10 @@ std::vector<std::string> TableDdl::adopt(const QualifiedName& name) const {
   if (!table_.owner.empty())
     out.push_back("ALTER TABLE " + sql::qualified(name) + " OWNER TO " +
                   sql::identifier(table_.owner));
+  if (table_.replica_identity == 'f' || table_.replica_identity == 'n') {
+    out.push_back("ALTER TABLE " + sql::qualified(name) + " REPLICA IDENTITY " +
+                  (table_.replica_identity == 'f' ? "FULL" : "NOTHING"));
+  }
   static const std::set<std::string, std::less<>> kPrivileges = {
       "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"};
   for (const ObservedGrant& grant : table_.grants) {

@@ -33,7 +33,7 @@ class TableDdl {
   QualifiedName sibling(std::string name) const { return {table_.name.schema, std::move(name)}; }
   std::string notify() const;
   // What makes a new table partop created look like one its owner made: the table's owner and
-  // the table's grants, table and column level.
+  // the table's grants, table and column level, and its replica identity when FULL or NOTHING.
   std::vector<std::string> adopt(const QualifiedName& name) const;
   // Creates `name` like the parent (owned by the parent's owner, with its grants) and attaches
   // it as DEFAULT.

@@ -81,7 +81,8 @@ bool needs_human(const std::string& reason) {
          reason == "RowsOutsideHorizon" || reason == "NoPrimaryKey" ||
          reason == "DependentObjects" || reason == "AlreadyPartitioned" ||
          reason == "UniqueConstraintNotCarried" || reason == "StrategyChanged" ||
-         reason == "MigrationStateInconsistent" || reason == "MigrationFinalized";
+         reason == "MigrationStateInconsistent" || reason == "MigrationFinalized" ||
+         reason == "ColumnsChanged";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
