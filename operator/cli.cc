@@ -19,6 +19,8 @@
 #include "operator/runtime/file_source.h"
 #include "operator/runtime/log.h"
 #include "operator/runtime/manager.h"
+#include "reconcilers/backfill/backfill_parser.h"
+#include "reconcilers/backfill/backfill_reconciler.h"
 #include "reconcilers/migration/migration_parser.h"
 #include "reconcilers/migration/migration_reconciler.h"
 #include "reconcilers/partition/executor.h"
@@ -83,29 +85,40 @@ bool is_migration(const json& document) {
   return document.value("kind", json()) == kMigrationKind;
 }
 
+bool is_backfill(const json& document) {
+  return document.value("kind", json()) == kBackfillKind;
+}
+
+bool is_policy(const json& document) {
+  return !is_migration(document) && !is_backfill(document);
+}
+
 // The documents of the -f paths, one source per kind (a document of no known kind goes with the
 // policies, which report it). Files that cannot be read or are not YAML are reported on stderr
 // and make the command exit 2; a duplicate name within a kind is reported and exits 1.
 struct Loaded {
   std::unique_ptr<runtime::FileSource> source;      // PartitionPolicy
   std::unique_ptr<runtime::FileSource> migrations;  // PartitionMigration
+  std::unique_ptr<runtime::FileSource> backfills;   // PartitionBackfill
   bool file_errors = false;
   bool duplicates = false;
 };
 
 Loaded load(const std::vector<std::string>& paths) {
   Loaded loaded;
-  loaded.source = std::make_unique<runtime::FileSource>(
-      paths, [](const json& document) { return !is_migration(document); });
+  loaded.source = std::make_unique<runtime::FileSource>(paths, is_policy);
   loaded.migrations = std::make_unique<runtime::FileSource>(paths, is_migration);
+  loaded.backfills = std::make_unique<runtime::FileSource>(paths, is_backfill);
   for (const auto& problem : loaded.source->load()) {
     std::cerr << "partop: " << problem.message << "\n";
     (problem.unreadable ? loaded.file_errors : loaded.duplicates) = true;
   }
-  for (const auto& problem : loaded.migrations->load()) {
-    if (problem.unreadable) continue;  // reported above
-    std::cerr << "partop: " << problem.message << "\n";
-    loaded.duplicates = true;
+  for (auto* kind : {loaded.migrations.get(), loaded.backfills.get()}) {
+    for (const auto& problem : kind->load()) {
+      if (problem.unreadable) continue;  // reported above
+      std::cerr << "partop: " << problem.message << "\n";
+      loaded.duplicates = true;
+    }
   }
   return loaded;
 }
@@ -150,6 +163,11 @@ void print_text(const Outcome& outcome) {
               << "  remaining (estimate): " << m->rows_remaining << "  swaps: " << m->swaps
               << "  last swap: " << (m->last_swap_time.empty() ? "-" : m->last_swap_time) << "\n";
   }
+  if (const auto& b = outcome.backfill) {
+    std::cout << "  backfill: " << b->done << "/" << b->total << " partition(s) rebuilt"
+              << "  rows written: " << b->rows_written << "  set aside: " << b->set_aside
+              << "  rebuilding: " << (b->current.empty() ? "-" : b->current) << "\n";
+  }
   if (outcome.rows_drained > 0)
     std::cout << "  rows drained from DEFAULT: " << outcome.rows_drained << "\n";
   for (const auto& action : outcome.actions_taken) std::cout << "  applied: " << action << "\n";
@@ -161,6 +179,45 @@ void print_text(const Outcome& outcome) {
     if (condition.type == "Ready") continue;
     std::cout << "  " << condition.type << "=" << condition.status << " " << condition.reason
               << "\n";
+  }
+}
+
+// A parsed document of a kind built on the policy engine: the resource, or the errors' summary.
+template <typename Resource>
+struct ParsedResource {
+  std::optional<Resource> resource;
+  std::string errors;
+};
+
+template <typename Parsed, typename Resource>
+ParsedResource<Resource> to_resource(const Parsed& parsed,
+                                     std::optional<Resource> Parsed::*resource) {
+  return {parsed.*resource, parsed.ok() ? "" : parsed.error_summary()};
+}
+
+// Reconciles each document of `source` once (PartitionMigration, PartitionBackfill): `parse`
+// turns it into a ParsedResource, `reconcile` runs it on a fresh session. An invalid document
+// becomes InvalidSpec, a database that cannot be reached DatabaseUnavailable.
+template <typename Parse, typename Reconcile>
+void reconcile_each(const runtime::FileSource& source, const Options& options,
+                    std::vector<Outcome>& outcomes, Parse parse, Reconcile reconcile) {
+  for (const auto& key : source.keys()) {
+    const auto parsed = parse(*source.get(key));
+    if (!parsed.resource) {
+      outcomes.push_back(invalid_spec_outcome(key, parsed.errors));
+      continue;
+    }
+    const auto& resource = *parsed.resource;
+    try {
+      const auto session = open_pg_session(options.dsn, resource.spec.guards.lock_timeout);
+      outcomes.push_back(reconcile(*session, resource));
+    } catch (const DatabaseError& error) {
+      Outcome outcome;
+      outcome.policy = resource.key();
+      outcome.table = resource.spec.table.display();
+      set_summary_conditions(outcome, false, "DatabaseUnavailable", error.what(), false);
+      outcomes.push_back(outcome);
+    }
   }
 }
 
@@ -185,26 +242,25 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   // stops it between two steps.
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
-  const MigrationReconciler migrations(
-      system_clock(), [] { return g_stop_requested.load(); }, std::chrono::milliseconds{0});
-  for (const auto& key : loaded.migrations->keys()) {
-    const ParsedMigration parsed = parse_migration(*loaded.migrations->get(key));
-    if (!parsed.ok()) {
-      outcomes.push_back(invalid_spec_outcome(key, parsed.error_summary()));
-      continue;
-    }
-    const Migration& migration = *parsed.migration;
-    try {
-      const auto session = open_pg_session(options.dsn, migration.spec.guards.lock_timeout);
-      outcomes.push_back(migrations.reconcile(*session, migration, mode));
-    } catch (const DatabaseError& error) {
-      Outcome outcome;
-      outcome.policy = migration.key();
-      outcome.table = migration.spec.table.display();
-      set_summary_conditions(outcome, false, "DatabaseUnavailable", error.what(), false);
-      outcomes.push_back(outcome);
-    }
-  }
+  const StopRequested stop = [] { return g_stop_requested.load(); };
+  const MigrationReconciler migrations(system_clock(), stop, std::chrono::milliseconds{0});
+  reconcile_each(
+      *loaded.migrations, options, outcomes,
+      [&](const json& document) {
+        return to_resource(parse_migration(document), &ParsedMigration::migration);
+      },
+      [&](DatabaseSession& session, const Migration& migration) {
+        return migrations.reconcile(session, migration, mode);
+      });
+  const BackfillReconciler backfills(system_clock(), stop, std::chrono::milliseconds{0});
+  reconcile_each(
+      *loaded.backfills, options, outcomes,
+      [&](const json& document) {
+        return to_resource(parse_backfill(document), &ParsedBackfill::backfill);
+      },
+      [&](DatabaseSession& session, const Backfill& backfill) {
+        return backfills.reconcile(session, backfill, mode);
+      });
   if (options.json_output) {
     json out = {{"policies", json::array()}};
     for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
@@ -233,6 +289,32 @@ bool print_plan(const std::vector<Finding>& findings, const std::vector<Action>&
     }
   }
   return clean;
+}
+
+// Prints the plan of each document of `source` (PartitionMigration, PartitionBackfill) through
+// `print(session, resource)`; false when one is invalid, unreachable or blocked.
+template <typename Parse, typename Print>
+bool plan_each(const runtime::FileSource& source, const Options& options, const char* kind,
+               Parse parse, Print print) {
+  bool all_clean = true;
+  for (const auto& key : source.keys()) {
+    const auto parsed = parse(*source.get(key));
+    if (!parsed.resource) {
+      std::cout << "-- " << kind << " " << key << ": InvalidSpec: " << parsed.errors << "\n";
+      all_clean = false;
+      continue;
+    }
+    const auto& resource = *parsed.resource;
+    try {
+      const auto session = open_pg_session(options.dsn, resource.spec.guards.lock_timeout);
+      all_clean &= print(*session, resource);
+    } catch (const DatabaseError& error) {
+      std::cout << "-- " << kind << " " << resource.key()
+                << ": DatabaseUnavailable: " << error.what() << "\n";
+      all_clean = false;
+    }
+  }
+  return all_clean;
 }
 
 template <typename Body>
@@ -286,35 +368,47 @@ int run_plan(const std::vector<std::string>& args) {
         all_clean = false;
       }
     }
-    for (const auto& key : loaded.migrations->keys()) {
-      const ParsedMigration parsed = parse_migration(*loaded.migrations->get(key));
-      if (!parsed.ok()) {
-        std::cout << "-- migration " << key << ": InvalidSpec: " << parsed.error_summary() << "\n";
-        all_clean = false;
-        continue;
-      }
-      const Migration& migration = *parsed.migration;
-      try {
-        const auto session = open_pg_session(options.dsn, migration.spec.guards.lock_timeout);
-        const PlannedMigration planned =
-            MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
-                .observe_and_plan(*session, migration);
-        const MigrationPlan& plan = planned.plan;
-        std::vector<Action> steps = plan.maintenance;  // the twin's layout comes first
-        steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
-        std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
-                  << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
-                  << target_name(migration.spec.target) << ", " << steps.size()
-                  << " step(s) in this phase"
-                  << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
-                  << "\n";
-        all_clean &= print_plan(plan.findings, steps, migration.spec.guards);
-      } catch (const DatabaseError& error) {
-        std::cout << "-- migration " << migration.key() << ": DatabaseUnavailable: " << error.what()
-                  << "\n";
-        all_clean = false;
-      }
-    }
+    all_clean &= plan_each(
+        *loaded.migrations, options, "migration",
+        [](const json& document) {
+          return to_resource(parse_migration(document), &ParsedMigration::migration);
+        },
+        [](DatabaseSession& session, const Migration& migration) {
+          const PlannedMigration planned =
+              MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
+                  .observe_and_plan(session, migration);
+          const MigrationPlan& plan = planned.plan;
+          std::vector<Action> steps = plan.maintenance;  // the twin's layout comes first
+          steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
+          std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
+                    << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
+                    << target_name(migration.spec.target) << ", " << steps.size()
+                    << " step(s) in this phase"
+                    << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
+                    << "\n";
+          return print_plan(plan.findings, steps, migration.spec.guards);
+        });
+    all_clean &= plan_each(
+        *loaded.backfills, options, "backfill",
+        [](const json& document) {
+          return to_resource(parse_backfill(document), &ParsedBackfill::backfill);
+        },
+        [](DatabaseSession& session, const Backfill& backfill) {
+          const BackfillPlan plan =
+              BackfillReconciler(system_clock(), {}, std::chrono::milliseconds{0})
+                  .observe_and_plan(session, backfill)
+                  .plan;
+          const BackfillProgress& progress = plan.progress;
+          std::cout << "-- backfill " << backfill.key() << " (" << backfill.spec.table.display()
+                    << " from " << backfill.spec.source.display() << "): " << progress.done << "/"
+                    << progress.total << " partition(s) rebuilt"
+                    << (plan.complete              ? ", complete"
+                        : progress.current.empty() ? ""
+                                                   : "; next steps for " + progress.current)
+                    << (plan.filling ? " (a fill slice repeats until the partition is filled)" : "")
+                    << "\n";
+          return print_plan(plan.findings, plan.actions, backfill.spec.guards);
+        });
     if (loaded.file_errors) return kExitUsage;
     return all_clean ? kExitReady : kExitNotReady;
   });
@@ -344,8 +438,7 @@ int run_loop(const std::vector<std::string>& args) {
     runtime::Manager manager(manager_options, system_clock(), nullptr);
     manager.add_source(controller::partition_policies(),
                        std::make_unique<runtime::FileSource>(
-                           std::vector<std::string>{options.policies_dir},
-                           [](const json& document) { return !is_migration(document); }));
+                           std::vector<std::string>{options.policies_dir}, is_policy));
     manager.add_source(controller::partition_migrations(),
                        std::make_unique<runtime::FileSource>(
                            std::vector<std::string>{options.policies_dir}, is_migration));

@@ -410,8 +410,10 @@ TEST_CASE("the partitioned table and every partition keep the table's replica id
     ALTER TABLE orders REPLICA IDENTITY USING INDEX orders_id_created_at;
     INSERT INTO orders SELECT i, now() - i * interval '1 hour', i FROM generate_series(1, 500) i;
   )");
-  const Outcome carried = apply_migration(other, make_migration(
-      "  table: orders\n  partitionKey: created_at\n  interval: monthly\n  premake: 2\n"));
+  const Outcome carried = apply_migration(
+      other,
+      make_migration(
+          "  table: orders\n  partitionKey: created_at\n  interval: monthly\n  premake: 2\n"));
   REQUIRE_MESSAGE(carried.ready(), reason_of(carried));
   CHECK(other.scalar("SELECT i.indexrelid::regclass::text FROM pg_index i"
                      " WHERE i.indrelid = 'orders'::regclass AND i.indisreplident") ==

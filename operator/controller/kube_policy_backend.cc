@@ -49,8 +49,16 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
       case ActionKind::kFinalizeMigration:
         ++counts["Finalized"];
         break;
+      case ActionKind::kSwapPartition:
+        ++counts["PartitionSwapped"];
+        break;
       case ActionKind::kAttachPartitionIndex:
       case ActionKind::kCopyBatch:  // progress is in .status, not one Event per batch
+      case ActionKind::kStartBackfill:
+      case ActionKind::kFillSlice:
+      case ActionKind::kPrepareShadow:
+      case ActionKind::kFinishShadow:
+      case ActionKind::kSetAsideRebuild:  // reported as a Conflict finding
         break;
     }
   }
@@ -72,6 +80,8 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
                     ? "the partitioned table now has the table's name"
                     : "rolled back: the original table has its name again";
     }
+    if (reason == "PartitionSwapped")
+      message = std::to_string(count) + " partition(s) rebuilt and swapped in";
     if (reason == "Finalized") message = "syncing stopped, the other table kept as retired";
     out.emplace_back(reason, message + " on " + outcome.table);
   }

@@ -26,4 +26,29 @@ struct Envelope {
 Envelope read_envelope(ObjectReader& reader, std::string_view kind,
                        std::vector<FieldError>& errors);
 
+// Reads a whole document of `kind` into `resource` (a Policy, a Migration, ...: name,
+// namespace_name, generation and spec): the envelope, then the required spec through
+// `read_spec(const json& spec, errors)`. True when no error was found.
+template <typename Resource, typename ReadSpec>
+bool read_resource(const nlohmann::json& object, std::string_view kind,
+                   std::vector<FieldError>& errors, Resource& resource, ReadSpec read_spec) {
+  if (!object.is_object()) {
+    errors.push_back(
+        {"(document)", "must be a " + std::string(kind) + " object, got " + type_name(object)});
+    return false;
+  }
+  ObjectReader reader(object, "", errors);
+  const Envelope envelope = read_envelope(reader, kind, errors);
+  resource.name = envelope.name;
+  resource.namespace_name = envelope.namespace_name;
+  resource.generation = envelope.generation;
+  if (const nlohmann::json* spec = reader.object("spec")) {
+    resource.spec = read_spec(*spec, errors);
+  } else if (reader.get("spec") == nullptr) {
+    reader.error("spec", "is required");
+  }
+  reader.finish();
+  return errors.empty();
+}
+
 }  // namespace partop

@@ -28,6 +28,12 @@ std::string quote_value(const json& value) {
   return dump_text(json(text));
 }
 
+std::string error_summary(const std::vector<FieldError>& errors) {
+  std::string out;
+  for (const auto& error : errors) out += (out.empty() ? "" : "; ") + error.to_string();
+  return out;
+}
+
 bool is_valid_identifier(std::string_view text) {
   static const std::regex kIdentifier(R"(^[A-Za-z_][A-Za-z0-9_$]{0,62}$)");
   return std::regex_match(text.begin(), text.end(), kIdentifier);

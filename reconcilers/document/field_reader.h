@@ -23,6 +23,9 @@ struct FieldError {
   std::string to_string() const { return field + ": " + message; }
 };
 
+// All errors on one line ("a: ...; b: ..."), for conditions and exit messages.
+std::string error_summary(const std::vector<FieldError>& errors);
+
 // "null", "boolean", "integer", "number", "string", "list" or "object".
 std::string type_name(const nlohmann::json& value);
 // JSON text of a value from a document; invalid UTF-8 (YAML allows any bytes) is replaced,

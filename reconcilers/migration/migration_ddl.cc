@@ -25,14 +25,6 @@ std::string joined(const std::vector<std::string>& items, const std::string& pre
   return out;
 }
 
-// A dollar-quote tag that does not occur in `body`, so no name in it can end the quote.
-std::string dollar_tag(const std::string& body) {
-  std::string tag = "$partop$";
-  for (int n = 1; body.find(tag) != std::string::npos; ++n)
-    tag = "$partop" + std::to_string(n) + "$";
-  return tag;
-}
-
 ObservedTable as_table(const ObservedSource& source) {
   ObservedTable table;
   table.name = source.name;
@@ -176,11 +168,7 @@ std::string MigrationDdl::sync_function(const QualifiedName& function, const Qua
       "  END IF;\n"
       "  RETURN NULL;\n"
       "END\n";
-  const std::string tag = dollar_tag(body);
-  return "CREATE OR REPLACE FUNCTION " + sql::qualified(function) +
-         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-         " SET search_path = pg_catalog, pg_temp AS " +
-         tag + body + tag;
+  return sql::trigger_function(function, body);
 }
 
 std::vector<std::string> MigrationDdl::start_sync() const {
@@ -388,11 +376,7 @@ std::string MigrationDdl::insert_route(MigrationTarget towards) const {
       ") RETURNING * INTO NEW;\n"
       "  RETURN NEW;\n"
       "END\n";
-  const std::string tag = dollar_tag(body);
-  return "CREATE OR REPLACE FUNCTION " + sql::qualified(function_name("partop_route_insert")) +
-         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-         " SET search_path = pg_catalog, pg_temp AS " +
-         tag + body + tag;
+  return sql::trigger_function(function_name("partop_route_insert"), body);
 }
 
 std::vector<std::string> MigrationDdl::start_routing(MigrationTarget towards) const {
@@ -433,11 +417,7 @@ std::vector<std::string> MigrationDdl::start_routing(MigrationTarget towards) co
   const std::string set_row =
       "(" + joined(written_columns_) + ") = ROW(" + joined(written_columns_, "NEW.") + ")";
   const auto function = [&](const char* name, const std::string& body) {
-    const std::string tag = dollar_tag(body);
-    return "CREATE OR REPLACE FUNCTION " + sql::qualified(function_name(name)) +
-           "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-           " SET search_path = pg_catalog, pg_temp AS " +
-           tag + body + tag;
+    return sql::trigger_function(function_name(name), body);
   };
   const std::string retired = sql::qualified(retired_name());
   const std::string twin = sql::qualified(twin_name());

@@ -70,32 +70,15 @@ std::string_view target_name(MigrationTarget target) {
 }
 
 std::string ParsedMigration::error_summary() const {
-  std::string out;
-  for (const auto& error : errors) out += (out.empty() ? "" : "; ") + error.to_string();
-  return out;
+  return partop::error_summary(errors);
 }
 
 ParsedMigration parse_migration(const json& object) {
   ParsedMigration result;
-  if (!object.is_object()) {
-    result.errors.push_back(
-        {"(document)", "must be a PartitionMigration object, got " + type_name(object)});
-    return result;
-  }
-  ObjectReader reader(object, "", result.errors);
   Migration migration;
-  const Envelope envelope = read_envelope(reader, kMigrationKind, result.errors);
-  migration.name = envelope.name;
-  migration.namespace_name = envelope.namespace_name;
-  migration.generation = envelope.generation;
+  const bool valid = read_resource(object, kMigrationKind, result.errors, migration, read_spec);
   result.name = migration.name;
-  if (const json* spec = reader.object("spec")) {
-    migration.spec = read_spec(*spec, result.errors);
-  } else if (reader.get("spec") == nullptr) {
-    reader.error("spec", "is required");
-  }
-  reader.finish();
-  if (result.errors.empty()) result.migration = std::move(migration);
+  if (valid) result.migration = std::move(migration);
   return result;
 }
 

@@ -377,8 +377,7 @@ class MigrationPlanBuilder {
 }  // namespace
 
 bool MigrationPlan::blocked() const {
-  return std::any_of(findings.begin(), findings.end(),
-                     [](const Finding& f) { return f.severity == Finding::Severity::kBlocking; });
+  return any_blocking(findings);
 }
 
 MigrationPlan plan_migration(const MigrationSpec& spec, const ObservedMigration& observed,

@@ -79,21 +79,8 @@ Outcome MigrationReconciler::reconcile(DatabaseSession& session, const Migration
                                        ReconcileMode mode) const {
   try {
     return run(session, migration, mode);
-  } catch (const DatabaseError& error) {
-    Outcome outcome = base_outcome(migration);
-    const std::string reason = error.is_lock_timeout()             ? "LockTimeout"
-                               : error.is_insufficient_privilege() ? "InsufficientPrivilege"
-                                                                   : "DatabaseUnavailable";
-    outcome.retry_with_backoff = reason != "InsufficientPrivilege";
-    set_summary_conditions(outcome, false, reason,
-                           std::string("reading the migration's tables: ") + error.what(), false);
-    return outcome;
   } catch (const std::exception& error) {
-    // A catalog value partop did not expect: reported and retried, never fatal to the process.
-    Outcome outcome = base_outcome(migration);
-    outcome.retry_with_backoff = true;
-    set_summary_conditions(outcome, false, "InternalError", error.what(), false);
-    return outcome;
+    return outcome_of_error(base_outcome(migration), "reading the migration's tables", error);
   }
 }
 

@@ -32,6 +32,18 @@ std::string_view action_kind_name(ActionKind kind) {
       return "swap";
     case ActionKind::kFinalizeMigration:
       return "finalize-migration";
+    case ActionKind::kStartBackfill:
+      return "start-backfill";
+    case ActionKind::kFillSlice:
+      return "fill-slice";
+    case ActionKind::kPrepareShadow:
+      return "prepare-shadow";
+    case ActionKind::kFinishShadow:
+      return "finish-shadow";
+    case ActionKind::kSwapPartition:
+      return "swap-partition";
+    case ActionKind::kSetAsideRebuild:
+      return "set-aside-rebuild";
   }
   return "unknown";
 }

@@ -29,6 +29,13 @@ enum class ActionKind {
   kCopyBatch,          // one batch of rows copied into the twin
   kSwap,               // the twin takes the table's name (or gives it back)
   kFinalizeMigration,  // syncing stops; the other table is kept as <table>_retired
+  // PartitionBackfill's steps, for one partition.
+  kStartBackfill,    // the shadow, the write-counting triggers, the control row
+  kFillSlice,        // one slice of the partition's key range filled from the source
+  kPrepareShadow,    // one index (or foreign key, NOT VALID) of the live partition on the shadow
+  kFinishShadow,     // foreign keys validated, ANALYZE; the shadow is ready
+  kSwapPartition,    // the shadow takes the live partition's place
+  kSetAsideRebuild,  // the live partition was written to: shadow dropped, rebuilt later
 };
 
 std::string_view action_kind_name(ActionKind kind);  // "create-partition", ...

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace partop {
@@ -17,7 +18,17 @@ using SqlValue = std::optional<std::string>;  // text form; nullopt is SQL NULL
 using SqlRow = std::vector<SqlValue>;
 using SqlRows = std::vector<SqlRow>;
 
+// The text of a value, "" for NULL.
+inline const std::string& text_or_empty(const SqlValue& value) {
+  static const std::string empty;
+  return value ? *value : empty;
+}
+
 // An error reported by the server (with its SQLSTATE) or by the connection (sqlstate empty).
+// The SQLSTATE partop raises itself when a check inside a step's transaction finds that the
+// world changed since the step was planned (a backfill's live partition written to).
+inline constexpr std::string_view kPartopConflictSqlstate = "PT409";
+
 class DatabaseError : public std::runtime_error {
  public:
   DatabaseError(const std::string& message, std::string sqlstate)
@@ -29,6 +40,7 @@ class DatabaseError : public std::runtime_error {
   // The server rolled the transaction back (serialization failure, deadlock): running it again
   // may well succeed.
   bool is_transaction_rollback() const { return sqlstate_.rfind("40", 0) == 0; }
+  bool is_partop_conflict() const { return sqlstate_ == kPartopConflictSqlstate; }
   bool is_connection_failure() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0; }
 
  private:

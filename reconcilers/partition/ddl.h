@@ -57,12 +57,13 @@ class TableDdl {
   // the parent after it, in the same transaction.
   NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
                                 const std::optional<QualifiedName>& drain_from) const;
+  // CHECK (key IS NOT NULL AND key >= lower AND key < upper): what lets ATTACH skip its scan.
+  std::string bound_check(KeyValue lower, KeyValue upper) const;
+  std::string literal(KeyValue value) const;  // a key value as a SQL literal
+  std::string columns_sql(const std::vector<std::string>& columns) const;
 
  private:
-  std::string literal(KeyValue value) const;
-  std::string columns_sql(const std::vector<std::string>& columns) const;
   std::string index_definition(const IndexSpec& index) const;
-  std::string bound_check(KeyValue lower, KeyValue upper) const;
 
   const ObservedTable& table_;
 };

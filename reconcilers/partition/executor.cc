@@ -14,9 +14,12 @@ namespace {
 StatementLimits limits_of(const GuardSpec& guards, ActionKind kind) {
   switch (kind) {
     case ActionKind::kDrainDefault:
+    case ActionKind::kFillSlice:  // rows moved in bulk, like a drain
       return {guards.lock_timeout, guards.drain_timeout};
     case ActionKind::kBuildPartitionIndex:
     case ActionKind::kRebuildIndex:
+    case ActionKind::kPrepareShadow:  // builds on a table nobody else uses yet
+    case ActionKind::kFinishShadow:   // validates foreign keys, ANALYZE
       return {guards.lock_timeout, guards.index_build_timeout};
     default:
       return {guards.lock_timeout, guards.statement_timeout};
@@ -40,6 +43,10 @@ std::optional<Finding> classify(const DatabaseError& error, const StatementLimit
     return Finding{Finding::Severity::kWarning, "ConcurrentUpdate",
                    action.summary + ": rolled back by the server (" + error.what() +
                        "); nothing of it was applied, will retry"};
+  }
+  if (error.is_partop_conflict()) {
+    // partop's own check inside the step's transaction: the world changed since planning.
+    return Finding{Finding::Severity::kWarning, "Conflict", action.summary + ": " + error.what()};
   }
   if (error.is_insufficient_privilege()) {
     // Not transient: a human must grant it. Everything after this step would fail the same way.

@@ -2,7 +2,21 @@
 
 #include <algorithm>
 
+#include "reconcilers/partition/db_session.h"
+
 namespace partop {
+
+Outcome outcome_of_error(Outcome base, const std::string& doing, const std::exception& error) {
+  const auto* database = dynamic_cast<const DatabaseError*>(&error);
+  const std::string reason = database == nullptr                     ? "InternalError"
+                             : database->is_lock_timeout()           ? "LockTimeout"
+                             : database->is_insufficient_privilege() ? "InsufficientPrivilege"
+                                                                     : "DatabaseUnavailable";
+  base.retry_with_backoff = reason != "InsufficientPrivilege";
+  set_summary_conditions(base, false, reason,
+                         database == nullptr ? error.what() : doing + ": " + error.what(), false);
+  return base;
+}
 
 void set_condition(std::vector<Condition>& conditions, Condition condition) {
   for (auto& existing : conditions) {
@@ -59,6 +73,13 @@ nlohmann::json Outcome::to_json() const {
     findings_json.push_back({{"reason", f.reason}, {"message", f.message}});
   out["findings"] = findings_json;
   out["requeueAfterSeconds"] = std::chrono::duration<double>(requeue_after).count();
+  if (backfill) {
+    out["backfill"] = {{"done", backfill->done},
+                       {"total", backfill->total},
+                       {"setAside", backfill->set_aside},
+                       {"rowsWritten", backfill->rows_written},
+                       {"current", backfill->current}};
+  }
   if (migration) {
     out["migration"] = {{"phase", migration->phase},
                         {"target", migration->target},
@@ -82,7 +103,9 @@ bool needs_human(const std::string& reason) {
          reason == "DependentObjects" || reason == "AlreadyPartitioned" ||
          reason == "UniqueConstraintNotCarried" || reason == "StrategyChanged" ||
          reason == "MigrationStateInconsistent" || reason == "MigrationFinalized" ||
-         reason == "ColumnsChanged";
+         reason == "ColumnsChanged" || reason == "SourceNotFound" ||
+         reason == "SourceColumnsMissing" || reason == "RangeNotOnPartitionBounds" ||
+         reason == "RangeIncludesCurrent" || reason == "ReplacedNameTaken";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,

@@ -33,6 +33,15 @@ struct MigrationProgress {
   std::string last_swap_time;  // RFC 3339, "" when never swapped
 };
 
+// Where a PartitionBackfill stands, as its .status shows it.
+struct BackfillProgress {
+  int done = 0;              // partitions swapped
+  int total = 0;             // partitions in the range
+  int set_aside = 0;         // partitions whose rebuild met the application's writes, not yet done
+  int64_t rows_written = 0;  // into the shadows swapped in, and the one being built
+  std::string current;       // the partition being rebuilt, "" when none
+};
+
 struct Outcome {
   std::string policy;  // Policy::key()
   std::string table;   // schema.name
@@ -57,6 +66,7 @@ struct Outcome {
   // now, behind whatever else is queued.
   bool more_work = false;
   std::optional<MigrationProgress> migration;
+  std::optional<BackfillProgress> backfill;
 
   const Condition* condition(const std::string& type) const;
   bool ready() const;
@@ -66,6 +76,12 @@ struct Outcome {
 
 // Sets or replaces the condition of the same type.
 void set_condition(std::vector<Condition>& conditions, Condition condition);
+
+// `base` (a kind's outcome naming its object and table) for an error that escaped the engine
+// while `doing` something: a DatabaseError becomes LockTimeout, InsufficientPrivilege (not
+// retried) or DatabaseUnavailable; any other exception, a catalog value partop did not expect,
+// InternalError — reported and retried, never fatal to the process.
+Outcome outcome_of_error(Outcome base, const std::string& doing, const std::exception& error);
 
 // Reasons that need a human: the spec or the database must change before partop can proceed.
 bool needs_human(const std::string& reason);

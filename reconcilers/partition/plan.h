@@ -37,6 +37,9 @@ struct LayoutFigures {
   int invalid_indexes = 0;
 };
 
+// True when one of `findings` is blocking.
+bool any_blocking(const std::vector<Finding>& findings);
+
 struct Plan {
   std::vector<Action> actions;
   std::vector<Finding> findings;

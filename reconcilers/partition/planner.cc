@@ -480,9 +480,13 @@ class PlanBuilder {
 
 }  // namespace
 
-bool Plan::blocked() const {
+bool any_blocking(const std::vector<Finding>& findings) {
   return std::any_of(findings.begin(), findings.end(),
                      [](const Finding& f) { return f.severity == Finding::Severity::kBlocking; });
+}
+
+bool Plan::blocked() const {
+  return any_blocking(findings);
 }
 
 const ObservedPartition* ObservedTable::default_partition() const {

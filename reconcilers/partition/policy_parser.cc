@@ -212,32 +212,15 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
 }  // namespace
 
 std::string ParsedPolicy::error_summary() const {
-  std::string out;
-  for (const auto& error : errors) out += (out.empty() ? "" : "; ") + error.to_string();
-  return out;
+  return partop::error_summary(errors);
 }
 
 ParsedPolicy parse_policy(const json& object) {
   ParsedPolicy result;
-  if (!object.is_object()) {
-    result.errors.push_back(
-        {"(document)", "must be a PartitionPolicy object, got " + type_name(object)});
-    return result;
-  }
-  ObjectReader reader(object, "", result.errors);
   Policy policy;
-  const Envelope envelope = read_envelope(reader, kKind, result.errors);
-  policy.name = envelope.name;
-  policy.namespace_name = envelope.namespace_name;
-  policy.generation = envelope.generation;
+  const bool valid = read_resource(object, kKind, result.errors, policy, read_spec);
   result.name = policy.name;
-  if (const json* spec = reader.object("spec")) {
-    policy.spec = read_spec(*spec, result.errors);
-  } else if (reader.get("spec") == nullptr) {
-    reader.error("spec", "is required");
-  }
-  reader.finish();
-  if (result.errors.empty()) result.policy = std::move(policy);
+  if (valid) result.policy = std::move(policy);
   return result;
 }
 

@@ -32,4 +32,18 @@ std::string literal(std::string_view text) {
   return quote(text, '\'');
 }
 
+std::string dollar_quoted(std::string_view body) {
+  std::string tag = "$partop$";
+  for (int n = 1; body.find(tag) != std::string_view::npos; ++n)
+    tag = "$partop" + std::to_string(n) + "$";
+  return tag + std::string(body) + tag;
+}
+
+std::string trigger_function(const QualifiedName& name, std::string_view body) {
+  return "CREATE OR REPLACE FUNCTION " + qualified(name) +
+         "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+         " SET search_path = pg_catalog, pg_temp AS " +
+         dollar_quoted(body);
+}
+
 }  // namespace partop::sql
