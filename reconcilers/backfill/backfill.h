@@ -48,13 +48,6 @@ struct BackfillSpec {
   std::optional<DatabaseRef> database_ref;
 };
 
-struct Backfill {
-  std::string name;
-  std::string namespace_name;  // empty outside Kubernetes
-  int64_t generation = 0;
-  BackfillSpec spec;
-
-  std::string key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
-};
+using Backfill = Resource<BackfillSpec>;
 
 }  // namespace partop

@@ -4,6 +4,7 @@
 
 #include "reconcilers/partition/catalog_reader.h"
 #include "reconcilers/partition/guards.h"
+#include "reconcilers/partition/step_run.h"
 
 namespace partop {
 namespace {
@@ -18,11 +19,7 @@ constexpr int kMaxRolledBackRetries = 10;
 constexpr std::chrono::minutes kResync{10};
 
 Outcome base_outcome(const Backfill& backfill) {
-  Outcome outcome;
-  outcome.policy = backfill.key();
-  outcome.table = backfill.spec.table.display();
-  outcome.requeue_after = kResync;
-  return outcome;
+  return resource_outcome(backfill, kResync);
 }
 
 std::string progress_message(const BackfillProgress& progress) {
@@ -76,32 +73,14 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
   const BackfillSpec& spec = backfill.spec;
   if (spec.suspend) mode = ReconcileMode::kObserve;
   std::optional<TableLock> lock;
-  if (mode == ReconcileMode::kApply) {
-    lock.emplace(session, spec.table.display());
-    if (lock->state() == TableLock::State::kBusy) {
-      outcome.retry_with_backoff = true;
-      set_summary_conditions(outcome, false, "Busy",
-                             "another partop process is working on " + spec.table.display(), true);
-      return outcome;
-    }
-  }
+  if (!lock_table(session, spec.table, mode, lock, outcome)) return outcome;
   const auto started = clock_.now();
-  int64_t slices = 0;
   int step_rounds = 0;
   int rolled_back = 0;
   // Rebuilds set aside during this reconcile: reported with the outcome, whatever comes after.
   std::vector<Finding> conflicts;
   Executor executor(session, spec.guards, stop_requested_);
-  const auto record = [&](const Execution& run) {
-    for (size_t i = 0; i < run.applied.size(); ++i) {
-      if (run.applied_kinds[i] == ActionKind::kFillSlice) {
-        ++slices;
-      } else {
-        outcome.actions_taken.push_back(run.applied[i]);
-        outcome.applied_kinds.push_back(run.applied_kinds[i]);
-      }
-    }
-  };
+  AppliedSteps applied(outcome, ActionKind::kFillSlice, "filled", "slice(s)");
   // The latest plan's figures and findings, with the slices filled and the conflicts met.
   const auto report = [&](const BackfillPlan& plan) {
     outcome.backfill = plan.progress;
@@ -111,10 +90,7 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
       for (const auto& finding : outcome.findings) known |= finding.message == conflict.message;
       if (!known) outcome.findings.push_back(conflict);
     }
-    if (slices > 0) {
-      outcome.actions_taken.push_back("filled " + std::to_string(slices) + " slice(s)");
-      slices = 0;
-    }
+    applied.report_repeated();
   };
   for (;;) {
     const PlannedBackfill planned = observe_and_plan(session, backfill);
@@ -153,7 +129,7 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
       return outcome;
     }
     const Execution run = executor.execute(plan.actions);
-    record(run);
+    applied.record(run);
     if (run.stopped && run.stopped->reason == "Conflict") {
       conflicts.push_back(*run.stopped);  // the next plan sets the partition aside
       continue;
@@ -164,16 +140,7 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
     }
     if (run.stopped || !run.failures.empty()) {
       report(observe_and_plan(session, backfill).plan);
-      for (const auto& summary : run.not_run) outcome.actions_pending.push_back(summary);
-      if (run.stopped) {
-        outcome.findings.push_back(*run.stopped);
-        outcome.retry_with_backoff = run.stopped->reason != "ShuttingDown";
-        set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
-                               !needs_human(run.stopped->reason));
-      } else {
-        outcome.retry_with_backoff = true;
-        set_summary_conditions(outcome, false, "ActionFailed", run.failures.front(), true);
-      }
+      report_stopped(outcome, run);
       return outcome;
     }
     const bool swapped = std::find(run.applied_kinds.begin(), run.applied_kinds.end(),

@@ -41,14 +41,7 @@ struct MigrationSpec {
   std::optional<DatabaseRef> database_ref;
 };
 
-struct Migration {
-  std::string name;
-  std::string namespace_name;  // empty outside Kubernetes
-  int64_t generation = 0;
-  MigrationSpec spec;
-
-  std::string key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
-};
+using Migration = Resource<MigrationSpec>;
 
 std::string_view strategy_name(MigrationStrategy strategy);  // "copy", "move"
 std::string_view target_name(MigrationTarget target);        // "Partitioned", "Original"

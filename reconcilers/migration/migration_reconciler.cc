@@ -4,6 +4,7 @@
 
 #include "reconcilers/partition/catalog_reader.h"
 #include "reconcilers/partition/guards.h"
+#include "reconcilers/partition/step_run.h"
 
 namespace partop {
 namespace {
@@ -17,11 +18,7 @@ constexpr int kMaxRolledBackRetries = 10;
 constexpr std::chrono::minutes kResync{10};
 
 Outcome base_outcome(const Migration& migration) {
-  Outcome outcome;
-  outcome.policy = migration.key();
-  outcome.table = migration.spec.table.display();
-  outcome.requeue_after = kResync;
-  return outcome;
+  return resource_outcome(migration, kResync);
 }
 
 const Finding* first_problem(const std::vector<Finding>& findings) {
@@ -88,37 +85,15 @@ Outcome MigrationReconciler::run(DatabaseSession& session, const Migration& migr
                                  ReconcileMode mode) const {
   Outcome outcome = base_outcome(migration);
   const MigrationSpec& spec = migration.spec;
-  // The same advisory lock a PartitionPolicy takes on the table: one runner at a time.
   std::optional<TableLock> lock;
-  if (mode == ReconcileMode::kApply) {
-    lock.emplace(session, spec.table.display());
-    if (lock->state() == TableLock::State::kBusy) {
-      outcome.retry_with_backoff = true;
-      set_summary_conditions(outcome, false, "Busy",
-                             "another partop process is working on " + spec.table.display(), true);
-      return outcome;
-    }
-  }
+  if (!lock_table(session, spec.table, mode, lock, outcome)) return outcome;
   const auto started = clock_.now();
-  int64_t batches = 0;
   int step_rounds = 0;
   int rolled_back = 0;
   Executor executor(session, spec.guards, stop_requested_);
-  const auto record = [&](const Execution& run) {
-    for (size_t i = 0; i < run.applied.size(); ++i) {
-      if (run.applied_kinds[i] == ActionKind::kCopyBatch) {
-        ++batches;
-      } else {
-        outcome.actions_taken.push_back(run.applied[i]);
-        outcome.applied_kinds.push_back(run.applied_kinds[i]);
-      }
-    }
-    outcome.rows_drained += run.rows_drained;
-  };
-  const auto report_batches = [&] {
-    if (batches > 0)
-      outcome.actions_taken.push_back("copied " + std::to_string(batches) + " batch(es)");
-  };
+  AppliedSteps applied(outcome, ActionKind::kCopyBatch, "copied", "batch(es)");
+  const auto record = [&](const Execution& run) { applied.record(run); };
+  const auto report_batches = [&] { applied.report_repeated(); };
   // Nothing more to do in this reconcile: Ready at the target, otherwise what is pending.
   const auto settle = [&](const MigrationPlan& plan, bool in_recovery) {
     for (const auto& action : plan.maintenance) outcome.actions_pending.push_back(action.summary);
@@ -143,16 +118,7 @@ Outcome MigrationReconciler::run(DatabaseSession& session, const Migration& migr
     const PlannedMigration after = observe_and_plan(session, migration);
     outcome.migration = progress_of(migration, after);
     report_batches();
-    for (const auto& summary : run.not_run) outcome.actions_pending.push_back(summary);
-    if (run.stopped) {
-      outcome.findings.push_back(*run.stopped);
-      outcome.retry_with_backoff = run.stopped->reason != "ShuttingDown";
-      set_summary_conditions(outcome, false, run.stopped->reason, run.stopped->message,
-                             !needs_human(run.stopped->reason));
-    } else {
-      outcome.retry_with_backoff = true;
-      set_summary_conditions(outcome, false, "ActionFailed", run.failures.front(), true);
-    }
+    report_stopped(outcome, run);
     return outcome;
   };
   for (;;) {

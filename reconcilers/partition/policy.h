@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "reconcilers/document/resource.h"
 #include "reconcilers/partition/key_space.h"
 
 namespace partop {
@@ -101,12 +102,6 @@ struct PolicySpec {
   std::optional<KeyValue> cover_from;
 };
 
-struct Policy {
-  std::string name;
-  std::string namespace_name;  // empty outside Kubernetes
-  int64_t generation = 0;
-  PolicySpec spec;
-  std::string key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
-};
+using Policy = Resource<PolicySpec>;
 
 }  // namespace partop
