@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Static checks of the Helm chart charts/partop (no cluster needed):
 #   - the chart's CRD copies (charts/partop/files/crds/*.yaml) are identical to crds/*.yaml at the
-#     root, file by file (PartitionPolicy and PartitionMigration);
+#     root, file by file (PartitionPolicy, PartitionMigration and PartitionBackfill);
 #   - `helm lint --strict` passes for every value set below;
 #   - `helm template` renders, and the rendered objects are checked (python3 + PyYAML): RBAC is
 #     exactly what the operator needs (ClusterRole cluster-wide, or a Role per watched
 #     namespace), never delete or "*"; the Deployment runs under the restricted security profile
 #     with the expected arguments; leader election; metrics Service, ServiceMonitor and
-#     PrometheusRule; PartitionPolicies from values; the two CRDs (partitionpolicies and
-#     partitionmigrations) each equal their file in crds/ (none with crds.install=false);
+#     PrometheusRule; PartitionPolicies from values; the three CRDs (partitionpolicies,
+#     partitionmigrations, partitionbackfills) each equal their file in crds/ (none with
+#     crds.install=false);
 #   - invalid values (typos, wrong types, out-of-range numbers) make `helm template` fail.
 #
 # Usage: e2e/chart_checks.sh        (exit 0 only when every check passed)
@@ -244,6 +245,8 @@ WATCH_RULES = {
     ("partop.dev", "partitionpolicies/status"): {"get", "patch", "update"},
     ("partop.dev", "partitionmigrations"): {"get", "list", "watch"},
     ("partop.dev", "partitionmigrations/status"): {"get", "patch", "update"},
+    ("partop.dev", "partitionbackfills"): {"get", "list", "watch"},
+    ("partop.dev", "partitionbackfills/status"): {"get", "patch", "update"},
     ("", "secrets"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "configmaps"): {"get", "create", "patch", "update"},
@@ -254,6 +257,8 @@ NEEDED = {
     ("partop.dev", "partitionpolicies/status"): {"patch"},
     ("partop.dev", "partitionmigrations"): {"list", "watch"},
     ("partop.dev", "partitionmigrations/status"): {"patch"},
+    ("partop.dev", "partitionbackfills"): {"list", "watch"},
+    ("partop.dev", "partitionbackfills/status"): {"patch"},
     ("", "secrets"): {"list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "configmaps"): {"create", "patch"},
@@ -411,7 +416,7 @@ def cluster_scope_checks(label, docs):
           len(crbs) == 1 and crbs[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                                     "name": fullname}, crbs)
     policy_roles = [r for r in of_kind(docs, "Role")
-                    if any({"partitionpolicies", "partitionmigrations"} & set(rule.get("resources", []))
+                    if any({"partitionpolicies", "partitionmigrations", "partitionbackfills"} & set(rule.get("resources", []))
                            for rule in r["rules"])]
     check(f"{label}: no Role for policies or migrations (cluster-wide mode)", not policy_roles)
     roles = of_kind(docs, "Role")
@@ -474,6 +479,7 @@ def structural_problems(schema, path):
 
 # The CRDs the chart renders: name -> (kind, short name); each comes from crds/<name>.yaml.
 CRDS = {
+    "partitionbackfills.partop.dev": ("PartitionBackfill", "pbf"),
     "partitionmigrations.partop.dev": ("PartitionMigration", "pmig"),
     "partitionpolicies.partop.dev": ("PartitionPolicy", "ppol"),
 }
@@ -655,7 +661,7 @@ lease_checks("leader-forced", docs, ns, "partop-lock")
 # --- toggles ----------------------------------------------------------------------------------
 docs = load("no-crds")
 common_checks("no-crds", docs)
-check("no-crds: crds.install=false renders no CRD (neither partitionpolicies nor partitionmigrations)",
+check("no-crds: crds.install=false renders no CRD (no partitionpolicies, partitionmigrations or partitionbackfills)",
       not of_kind(docs, "CustomResourceDefinition"), [c["metadata"]["name"] for c in of_kind(docs, "CustomResourceDefinition")])
 
 docs = load("existing-sa")

@@ -26,7 +26,8 @@ case $cmd in
     } > "$state/env"
     "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" apply -f "$root/crds/" >/dev/null
     "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" wait --for condition=established \
-      crd/partitionpolicies.partop.dev crd/partitionmigrations.partop.dev --timeout=60s >/dev/null
+      crd/partitionpolicies.partop.dev crd/partitionmigrations.partop.dev \
+      crd/partitionbackfills.partop.dev --timeout=60s >/dev/null
     echo "e2e fixture up in $state"
     ;;
   down)

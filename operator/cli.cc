@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator/controller/partition_backfill_controller.h"
 #include "operator/controller/partition_migration_controller.h"
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/manager.h"
@@ -442,11 +443,17 @@ int run_loop(const std::vector<std::string>& args) {
     manager.add_source(controller::partition_migrations(),
                        std::make_unique<runtime::FileSource>(
                            std::vector<std::string>{options.policies_dir}, is_migration));
+    manager.add_source(controller::partition_backfills(),
+                       std::make_unique<runtime::FileSource>(
+                           std::vector<std::string>{options.policies_dir}, is_backfill));
     PgConnector connector;
     controller::add_partition_policy_controller(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
         kRunWorkers);
-    controller::add_partition_migration_controller(
+    controller::add_sliced_controller<controller::MigrationKind>(
+        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
+        kRunWorkers);
+    controller::add_sliced_controller<controller::BackfillKind>(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
         kRunWorkers);
     runtime::log(runtime::LogLevel::kInfo, "partop run started",

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "operator/controller/partition_backfill_controller.h"
 #include "operator/controller/partition_migration_controller.h"
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/kube/kube_client.h"
@@ -55,8 +56,10 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
   // One line per kind.
   controller::register_partition_policy_operator(manager, connector, identity,
                                                  options.max_concurrent_reconciles);
-  controller::register_partition_migration_operator(manager, connector, identity,
-                                                    options.max_concurrent_reconciles);
+  controller::register_sliced_operator<controller::MigrationKind>(
+      manager, connector, identity, options.max_concurrent_reconciles);
+  controller::register_sliced_operator<controller::BackfillKind>(manager, connector, identity,
+                                                                 options.max_concurrent_reconciles);
 
   log(LogLevel::kInfo, "operator started",
       {{"identity", identity},

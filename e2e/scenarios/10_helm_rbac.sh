@@ -38,7 +38,9 @@ can() { kubectl --kubeconfig "$KUBECONFIG" auth can-i "$@" --as "$sa" >/dev/null
 for allowed in "list partitionpolicies.partop.dev -n $NS" "watch partitionpolicies.partop.dev -n $NS" \
                "patch partitionpolicies.partop.dev --subresource=status -n $NS" \
                "list partitionmigrations.partop.dev -n $NS" "watch partitionmigrations.partop.dev -n $NS" \
-               "patch partitionmigrations.partop.dev --subresource=status -n $NS" "create events -n $NS" "patch events -n $NS" \
+               "patch partitionmigrations.partop.dev --subresource=status -n $NS" \
+               "list partitionbackfills.partop.dev -n $NS" "watch partitionbackfills.partop.dev -n $NS" \
+               "patch partitionbackfills.partop.dev --subresource=status -n $NS" "create events -n $NS" "patch events -n $NS" \
                "get secrets -n $NS" "watch secrets -n $NS" "create configmaps -n $NS" "patch configmaps -n $NS" \
                "create leases.coordination.k8s.io -n $release_ns" \
                "update leases.coordination.k8s.io/partop-leader -n $release_ns"; do
@@ -50,6 +52,7 @@ for denied in "delete secrets -n $NS" "create secrets -n $NS" "list secrets -n $
               "delete partitionpolicies.partop.dev -n $NS" "update partitionpolicies.partop.dev -n $NS" \
               "list partitionmigrations.partop.dev -n $other_ns" \
               "delete partitionmigrations.partop.dev -n $NS" "update partitionmigrations.partop.dev -n $NS" \
+              "delete partitionbackfills.partop.dev -n $NS" "list partitionbackfills.partop.dev -n $other_ns" \
               "delete configmaps -n $NS" "list configmaps -n $NS" "list pods -n $NS" "create deployments -n $NS" \
               "update leases.coordination.k8s.io/someone-else -n $release_ns" "create leases.coordination.k8s.io -n $NS" \
               "list namespaces" "create clusterroles"; do

@@ -51,7 +51,7 @@ struct Fixture {
     migrations.put(broken);
     auto backend =
         std::make_unique<KubePolicyBackend>(client, secrets, "test", clock, "partitionmigrations");
-    add_migration_claims(claims, migrations, *backend);
+    add_rewrite_claims<MigrationKind>(claims, migrations, *backend);
     controller = std::make_unique<PartitionMigrationController>(
         migrations, claims, std::move(backend), database, clock, StopRequested{});
   }

@@ -54,6 +54,14 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
     status["progress"] =
         std::to_string(total == 0 ? 100 : migration->rows_copied * 100 / total) + "%";
   }
+  if (const auto& backfill = outcome.backfill) {
+    status["partitionsDone"] = backfill->done;
+    status["partitionsTotal"] = backfill->total;
+    status["partitionsSetAside"] = backfill->set_aside;
+    status["rowsWritten"] = backfill->rows_written;
+    status["currentPartition"] = backfill->current.empty() ? json() : json(backfill->current);
+    status["progress"] = std::to_string(backfill->done) + "/" + std::to_string(backfill->total);
+  }
   for (const char* bound : {"oldestBound", "newestBound", "bufferedUntil"}) {
     // A merge patch removes a field set to null: bounds disappear when they no longer exist.
     status[bound] = engine[bound];

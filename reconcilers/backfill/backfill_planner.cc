@@ -204,8 +204,10 @@ class BackfillPlanBuilder {
     if (!plan_.actions.empty()) return;
     plan_.actions.push_back(
         action(ActionKind::kFinishShadow,
-               "validate the foreign keys of " + shadow.display() + " and ANALYZE it", ddl.finish(),
-               {{shadow, LockMode::kShareUpdateExclusive}}));
+               live.foreign_keys.empty()
+                   ? "ANALYZE " + shadow.display()
+                   : "validate the foreign keys of " + shadow.display() + " and ANALYZE it",
+               ddl.finish(), {{shadow, LockMode::kShareUpdateExclusive}}));
   }
 
   const Backfill& backfill_;

@@ -75,6 +75,7 @@ Rules for the watched namespaces (or the whole cluster). What the operator does 
   partitionpolicies/status    merge-patch (get/update for completeness of status writers)
   partitionmigrations         list/watch (informers), get: the same as partitionpolicies
   partitionmigrations/status  merge-patch (get/update for completeness of status writers)
+  partitionbackfills, partitionbackfills/status: the same as partitionmigrations
   secrets                     list/watch (informers: databaseRef), get
   events (core v1)            create, merge-patch (aggregation of repeated events)
   configmaps                  create and merge-patch <policy>-partitions (no list/watch)
@@ -82,10 +83,10 @@ Rules for the watched namespaces (or the whole cluster). What the operator does 
 */}}
 {{- define "partop.rbac.watchRules" -}}
 - apiGroups: ["partop.dev"]
-  resources: ["partitionpolicies", "partitionmigrations"]
+  resources: ["partitionpolicies", "partitionmigrations", "partitionbackfills"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["partop.dev"]
-  resources: ["partitionpolicies/status", "partitionmigrations/status"]
+  resources: ["partitionpolicies/status", "partitionmigrations/status", "partitionbackfills/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
   resources: ["secrets"]
