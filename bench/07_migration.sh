@@ -150,7 +150,7 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 
-out "## Live migration of an unpartitioned table ($ROWS rows, writers at $RATE tx/s each)" ""
+out "## 7. Live migration of an unpartitioned table ($ROWS rows, writers at $RATE tx/s each)" ""
 out "Copy strategy (\`partop apply\` of a PartitionMigration: prepare, sync triggers, batches of 10,000, swap)"
 out "beside pgslice's approach as plain SQL (intermediate table, INSERT ... SELECT batches of 10,000 by id,"
 out "one renaming transaction). Rows/s is the whole conversion's throughput with the workload running."

@@ -7,6 +7,10 @@
 namespace partop {
 namespace {
 
+// Rebuilds of one partition the application's writes may spoil before the backfill stops and
+// asks a human: writes that go on would otherwise make it rebuild that partition forever.
+constexpr int kMaxConflicts = 3;
+
 KeyValue to_epoch(TimePoint now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }
@@ -139,6 +143,21 @@ class BackfillPlanBuilder {
       plan_.actions.back().queues_behind_short_transactions = true;
       return;
     }
+    if (live.table.relkind != 'r') {
+      // A sub-partitioned or foreign partition would come back as a plain table.
+      block("UnsupportedPartition", name.display() + " is not a plain table (relkind '" +
+                                        std::string(1, live.table.relkind) +
+                                        "'): partop rebuilds plain partitions only");
+      return;
+    }
+    if (row != nullptr && row->state == "pending" && row->conflicts >= kMaxConflicts) {
+      block("Conflict",
+            name.display() + " was written to during " + std::to_string(row->conflicts) +
+                " rebuilds: the application still writes into it. Stop those writes "
+                "(or leave the partition out of spec.range), then delete its row from " +
+                spec_.table.schema + "." + std::string(kBackfillStateTable) + " to try again");
+      return;
+    }
     if (spec_.replaced == ReplacedPartition::kKeep && live.replaced_name_taken) {
       block("ReplacedNameTaken",
             ddl.replaced().display() +
@@ -170,18 +189,23 @@ class BackfillPlanBuilder {
       return;
     }
     if (row->filled_upto < live.partition.upper) {
+      // Every remaining slice, each its own transaction recording its progress: a stop or a
+      // kill between two of them resumes at the next.
       const KeyValue span = live.partition.upper - live.partition.lower;
       const KeyValue width = std::max<KeyValue>(
           1, (span + spec_.slices_per_partition - 1) / spec_.slices_per_partition);
-      const KeyValue to = std::min(live.partition.upper, row->filled_upto + width);
       const KeyType type = *observed_.table.key_type;
       plan_.filling = true;
-      plan_.actions.push_back(
-          action(ActionKind::kFillSlice,
-                 "fill " + shadow.display() + " from " + spec_.source.display() + " for [" +
-                     key_display(type, row->filled_upto) + ", " + key_display(type, to) + ")",
-                 ddl.fill_slice(row->filled_upto, to),
-                 {{shadow, LockMode::kRowExclusive}, {spec_.source, LockMode::kAccessShare}}));
+      for (KeyValue from = row->filled_upto; from < live.partition.upper;) {
+        const KeyValue to = std::min(live.partition.upper, from + width);
+        plan_.actions.push_back(
+            action(ActionKind::kFillSlice,
+                   "fill " + shadow.display() + " from " + spec_.source.display() + " for [" +
+                       key_display(type, from) + ", " + key_display(type, to) + ")",
+                   ddl.fill_slice(from, to),
+                   {{shadow, LockMode::kRowExclusive}, {spec_.source, LockMode::kAccessShare}}));
+        from = to;
+      }
       return;
     }
     const auto has = [](const std::vector<std::string>& names, const std::string& wanted) {

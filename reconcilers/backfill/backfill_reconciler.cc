@@ -92,6 +92,24 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
     }
     applied.report_repeated();
   };
+  const auto slice_used = [&] { return slice_.count() > 0 && clock_.now() - started >= slice_; };
+  // A partition's fill slices are planned together; in the operator they stop at the end of the
+  // time slice (the next reconcile plans the rest from the control row).
+  const auto execute_within_slice = [&](const std::vector<Action>& actions) {
+    if (slice_.count() == 0) return executor.execute(actions);
+    Execution all;
+    for (const Action& action : actions) {
+      Execution one = executor.execute({action});
+      all.applied.insert(all.applied.end(), one.applied.begin(), one.applied.end());
+      all.applied_kinds.insert(all.applied_kinds.end(), one.applied_kinds.begin(),
+                               one.applied_kinds.end());
+      all.failures.insert(all.failures.end(), one.failures.begin(), one.failures.end());
+      all.not_run.insert(all.not_run.end(), one.not_run.begin(), one.not_run.end());
+      all.stopped = one.stopped;
+      if (one.stopped || !one.failures.empty() || slice_used()) break;
+    }
+    return all;
+  };
   for (;;) {
     const PlannedBackfill planned = observe_and_plan(session, backfill);
     const BackfillPlan& plan = planned.plan;
@@ -128,7 +146,7 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
       }
       return outcome;
     }
-    const Execution run = executor.execute(plan.actions);
+    const Execution run = execute_within_slice(plan.actions);
     applied.record(run);
     if (run.stopped && run.stopped->reason == "Conflict") {
       conflicts.push_back(*run.stopped);  // the next plan sets the partition aside
@@ -156,7 +174,6 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
       return outcome;
     }
     const bool more_partitions = plan.progress.done + 1 < plan.progress.total;
-    const bool slice_used = slice_.count() > 0 && clock_.now() - started >= slice_;
     if (swapped && more_partitions && spec.pause_between.count() > 0) {
       if (slice_.count() > 0) {
         // The operator's worker is not held through the pause: come back after it.
@@ -168,7 +185,7 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
       }
       pause_for(spec.pause_between, stop_requested_);
     }
-    if (slice_used) {
+    if (slice_used()) {
       const PlannedBackfill after = observe_and_plan(session, backfill);
       report(after.plan);
       outcome.more_work = !after.plan.complete && !after.plan.blocked();

@@ -105,7 +105,8 @@ bool needs_human(const std::string& reason) {
          reason == "MigrationStateInconsistent" || reason == "MigrationFinalized" ||
          reason == "ColumnsChanged" || reason == "SourceNotFound" ||
          reason == "SourceColumnsMissing" || reason == "RangeNotOnPartitionBounds" ||
-         reason == "RangeIncludesCurrent" || reason == "ReplacedNameTaken";
+         reason == "RangeIncludesCurrent" || reason == "ReplacedNameTaken" ||
+         reason == "UnsupportedPartition";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,
