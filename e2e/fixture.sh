@@ -25,9 +25,19 @@ case $cmd in
       echo "export PATH=\"$PARTOP_KUBE_BIN:\$PATH\""
     } > "$state/env"
     "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" apply -f "$root/crds/" >/dev/null
-    "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" wait --for condition=established \
-      crd/partitionpolicies.partop.dev crd/partitionmigrations.partop.dev \
-      crd/partitionbackfills.partop.dev --timeout=60s >/dev/null
+    # kubectl wait errors out (instead of waiting) on a CRD whose status has no conditions yet,
+    # as a just-created one may: retry until all are established.
+    established=false
+    for _ in $(seq 1 60); do
+      if "$PARTOP_KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG" wait --for condition=established \
+        crd/partitionpolicies.partop.dev crd/partitionmigrations.partop.dev \
+        crd/partitionbackfills.partop.dev --timeout=30s >/dev/null 2>&1; then
+        established=true
+        break
+      fi
+      sleep 1
+    done
+    $established || { echo "fixture: the CRDs were never established" >&2; exit 1; }
     echo "e2e fixture up in $state"
     ;;
   down)
