@@ -10,4 +10,17 @@ std::optional<Backfill> BackfillKind::parse(const nlohmann::json& object, std::s
   return std::move(parsed.backfill);
 }
 
+bool BackfillKind::done(const nlohmann::json& object) {
+  const nlohmann::json status = object.value("status", nlohmann::json::object());
+  if (!status.is_object()) return false;
+  const int64_t generation =
+      object.value("metadata", nlohmann::json::object()).value("generation", int64_t{0});
+  if (status.value("observedGeneration", int64_t{-1}) != generation) return false;
+  for (const auto& condition : status.value("conditions", nlohmann::json::array())) {
+    if (condition.value("type", "") == "Ready")
+      return condition.value("status", "") == "True" && condition.value("reason", "") == "Complete";
+  }
+  return false;
+}
+
 }  // namespace partop::controller

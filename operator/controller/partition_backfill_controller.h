@@ -19,6 +19,9 @@ struct BackfillKind {
   using Resource = Backfill;
   using Engine = BackfillReconciler;
   static std::optional<Backfill> parse(const nlohmann::json& object, std::string& errors);
+  // Complete (Ready, reason Complete) for its current generation: another backfill of the
+  // table may run. An edit of the spec makes it claim again.
+  static bool done(const nlohmann::json& object);
 };
 
 using PartitionBackfillController = SlicedController<BackfillKind>;

@@ -12,6 +12,7 @@
 //   using Resource;                            // Migration
 //   using Engine;  // Engine(clock, stop_requested, slice).reconcile(session, resource, kApply)
 //   static std::optional<Resource> parse(const json& object, std::string& errors);
+//   static bool done(const json& object);  // finished for good at its generation: claims nothing
 #pragma once
 
 #include <chrono>
@@ -117,8 +118,8 @@ class SlicedController : public runtime::Reconciler {
 };
 
 // Registers the kind's objects of `objects` as claims on their tables (role "rewrite": one
-// migration or backfill of a table at a time); `backend` resolves their databases and must
-// outlive `claims`.
+// migration or backfill of a table at a time; an object done for good claims nothing); `backend`
+// resolves their databases and must outlive `claims`.
 template <typename Kind>
 void add_rewrite_claims(runtime::TableClaims& claims, const runtime::ObjectStore& objects,
                         const PolicyBackend& backend) {
@@ -127,7 +128,7 @@ void add_rewrite_claims(runtime::TableClaims& claims, const runtime::ObjectStore
                   [](const nlohmann::json& object) -> std::optional<std::optional<DatabaseRef>> {
                     std::string errors;
                     const auto parsed = Kind::parse(object, errors);
-                    if (!parsed) return std::nullopt;
+                    if (!parsed || Kind::done(object)) return std::nullopt;
                     return parsed->spec.database_ref;
                   }));
 }
