@@ -11,9 +11,7 @@
 namespace partop {
 namespace {
 
-const std::string& text(const SqlValue& value) {
-  return text_or_empty(value);
-}
+constexpr auto text = text_or_empty;  // a value's text, "" for NULL
 
 std::vector<std::string> names(DatabaseSession& session, const std::string& sql,
                                const std::string& relation) {

@@ -8,10 +8,7 @@
 namespace partop {
 namespace {
 
-const std::string& text(const SqlValue& value) {
-  static const std::string empty;
-  return value ? *value : empty;
-}
+constexpr auto text = text_or_empty;  // a value's text, "" for NULL
 
 // SQL for a key value of `type` as the int64 partop's key space uses (epoch seconds for times).
 std::string key_value_sql(KeyType type, const std::string& value) {

@@ -9,10 +9,7 @@
 namespace partop {
 namespace {
 
-const std::string& text(const SqlValue& value) {
-  static const std::string kEmpty;
-  return value ? *value : kEmpty;
-}
+constexpr auto text = text_or_empty;  // a value's text, "" for NULL
 
 std::vector<std::string> json_strings(const SqlValue& value) {
   if (!value) return {};
