@@ -196,6 +196,14 @@ ParsedResource<Resource> to_resource(const Parsed& parsed,
   return {parsed.*resource, parsed.ok() ? "" : parsed.error_summary()};
 }
 
+// A PartitionBackfill document with its policyRef followed to the policies of the same files.
+ParsedResource<Backfill> backfill_resource(const json& document,
+                                           const runtime::ObjectStore& policies) {
+  const ResolvedDocument resolved = controller::BackfillKind::resolve(document, policies);
+  if (!resolved.document) return {std::nullopt, resolved.message};
+  return to_resource(parse_backfill(*resolved.document), &ParsedBackfill::backfill);
+}
+
 // Reconciles each document of `source` once (PartitionMigration, PartitionBackfill): `parse`
 // turns it into a ParsedResource, `reconcile` runs it on a fresh session. An invalid document
 // becomes InvalidSpec, a database that cannot be reached DatabaseUnavailable.
@@ -256,9 +264,7 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
   const BackfillReconciler backfills(system_clock(), stop, std::chrono::milliseconds{0});
   reconcile_each(
       *loaded.backfills, options, outcomes,
-      [&](const json& document) {
-        return to_resource(parse_backfill(document), &ParsedBackfill::backfill);
-      },
+      [&](const json& document) { return backfill_resource(document, loaded.source->store()); },
       [&](DatabaseSession& session, const Backfill& backfill) {
         return backfills.reconcile(session, backfill, mode);
       });
@@ -391,9 +397,7 @@ int run_plan(const std::vector<std::string>& args) {
         });
     all_clean &= plan_each(
         *loaded.backfills, options, "backfill",
-        [](const json& document) {
-          return to_resource(parse_backfill(document), &ParsedBackfill::backfill);
-        },
+        [&](const json& document) { return backfill_resource(document, loaded.source->store()); },
         [](DatabaseSession& session, const Backfill& backfill) {
           const BackfillPlan plan =
               BackfillReconciler(system_clock(), {}, std::chrono::milliseconds{0})

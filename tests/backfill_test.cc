@@ -207,6 +207,46 @@ TEST_CASE("a partition written to during its rebuild is set aside with Conflict 
   CHECK(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'usage\\_p%\\_replaced'") == 0);
 }
 
+TEST_CASE("a write committed while the swap waits for its lock is caught by the swap itself") {
+  TestDatabase db;
+  create_usage(db);
+  // A lockTimeout long enough for the swap to be seen waiting before the write commits.
+  const Backfill backfill = make_backfill("  table: usage\n  source: usage_v2\n  range: {from: \"" +
+                                          day(db, -8) + "\", to: \"" + day(db, -3) +
+                                          "\"}\n  replaced: drop\n  guards: {lockTimeout: 10s}\n");
+  const std::string first = "usage_p" + db.scalar("SELECT to_char(current_date - 8, 'YYYYMMDD')");
+  step_until(db, backfill, first, "ready");
+  // The application's write is under way (not committed) when the swap is planned: the plan sees
+  // no write and the swap queues behind the writer's lock.
+  pqxx::connection application(db.dsn());
+  pqxx::work writing(application);
+  writing.exec("UPDATE usage SET amount = 5 WHERE id = 7 AND day >= '" + day(db, -8) +
+               "' AND day < '" + day(db, -7) + "'");
+  Outcome outcome;
+  std::thread run([&] { outcome = apply_backfill(db, backfill); });
+  bool swap_waiting = false;
+  for (int i = 0; i < 1000 && !swap_waiting; ++i) {
+    swap_waiting = db.count(
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE ONLY%'") > 0;
+    if (!swap_waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  writing.commit();
+  run.join();
+  REQUIRE(swap_waiting);
+  REQUIRE_MESSAGE(outcome.ready(), reason_of(outcome));
+  bool caught_by_swap = false;
+  for (const auto& finding : outcome.findings) {
+    caught_by_swap |=
+        finding.reason == "Conflict" &&
+        finding.message.find("received writes during its rebuild") != std::string::npos;
+  }
+  CHECK(caught_by_swap);
+  CHECK(db.scalar("SELECT conflicts FROM partop_backfills WHERE partition_name = '" + first +
+                  "'") == "1");
+  check_rebuilt(db);
+}
+
 TEST_CASE(
     "a session holding the partition makes the swap back off, other writes wait at most "
     "lockTimeout") {

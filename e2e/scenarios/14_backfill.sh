@@ -2,7 +2,9 @@
 # A PartitionBackfill applied with kubectl rebuilds five past daily partitions from a corrected
 # source while a writer keeps inserting into today's partition; kubectl get pbf shows the
 # progress, describe the conditions; an Event per swapped partition; the rebuilt partitions hold
-# the source's rows and keep their indexes; the replaced ones are kept, detached.
+# the source's rows and keep their indexes; the replaced ones are kept, detached. A second
+# backfill names its table through a PartitionPolicy (policyRef): PolicyNotFound until the policy
+# exists, then it runs with the policy's table and database.
 source "$(dirname "$0")/../lib.sh"
 setup
 psql_db <<'SQL'
@@ -58,4 +60,30 @@ has_event PartitionSwapped usage-fix || fail "no PartitionSwapped event"
 describe=$(k describe pbf usage-fix)
 grep -q "Complete" <<<"$describe" || fail "no Complete reason in describe: $describe"
 assert_eq "$(k get pbf usage-fix -o jsonpath='{.status.rowsWritten}')" 10000 "rowsWritten"
+metrics=$(curl -s "http://127.0.0.1:$(metrics_port main)/metrics")
+grep -q "^partop_backfill_partitions_remaining{backfill=\"usage-fix\",namespace=\"$NS\"} 0$" <<<"$metrics" ||
+  fail "no partitions-remaining gauge at 0: $(grep backfill <<<"$metrics")"
+grep -q '^partop_ddl_total{action="swap-partition"} [1-9]' <<<"$metrics" ||
+  fail "swaps not counted in partop_ddl_total: $(grep ddl_total <<<"$metrics")"
+
+older=$(psql_db -c "SELECT to_char(current_date - 10, 'YYYY-MM-DD')")
+k apply -f - >/dev/null <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionBackfill
+metadata: {name: usage-fix-older}
+spec:
+  policyRef: {name: usage}
+  source: public.usage_v2
+  range: {from: "$older", to: "$from"}
+  replaced: drop
+YAML
+pbf_reason() { k get pbf usage-fix-older -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'; }
+wait_until 30 "PolicyNotFound" eval '[ "$(pbf_reason)" = PolicyNotFound ]'
+assert_eq "$(psql_db -c "SELECT count(*) FROM usage WHERE day >= '$older' AND day < '$from' AND amount = 2")" \
+  0 "rows rebuilt before the policy exists"
+policy usage public.usage "  suspend: true"
+k wait --for=condition=Ready pbf/usage-fix-older --timeout=120s >/dev/null ||
+  fail "policyRef backfill never Ready: $(k get pbf usage-fix-older -o jsonpath='{.status}')"
+assert_eq "$(psql_db -c "SELECT count(*) || ':' || sum(amount) FROM usage WHERE day >= '$older' AND day < '$from'")" \
+  "4000:8000" "rows of the policyRef backfill's range"
 pass

@@ -1,6 +1,7 @@
 #include "operator/controller/partition_backfill_controller.h"
 
 #include "reconcilers/backfill/backfill_parser.h"
+#include "reconcilers/backfill/policy_ref.h"
 
 namespace partop::controller {
 
@@ -8,6 +9,19 @@ std::optional<Backfill> BackfillKind::parse(const nlohmann::json& object, std::s
   ParsedBackfill parsed = parse_backfill(object);
   errors = parsed.error_summary();
   return std::move(parsed.backfill);
+}
+
+ResolvedDocument BackfillKind::resolve(const nlohmann::json& object,
+                                       const runtime::ObjectStore& policies) {
+  const std::string namespace_name =
+      object.value("metadata", nlohmann::json::object()).value("namespace", "");
+  return resolve_policy_ref(object, [&](const std::string& name) {
+    // Informer stores key objects "namespace/name", files (which have no namespaces) "name".
+    if (!namespace_name.empty()) {
+      if (auto policy = policies.get(namespace_name + "/" + name)) return policy;
+    }
+    return policies.get(name);
+  });
 }
 
 bool BackfillKind::done(const nlohmann::json& object) {

@@ -21,8 +21,17 @@ struct MigrationKind {
   using Resource = Migration;
   using Engine = MigrationReconciler;
   static std::optional<Migration> parse(const nlohmann::json& object, std::string& errors);
+  // A migration refers to no other object.
+  static ResolvedDocument resolve(const nlohmann::json& object, const runtime::ObjectStore&) {
+    return {object, "", ""};
+  }
   // A migration keeps its table's claim for as long as it exists: its target may flip.
   static bool done(const nlohmann::json&) { return false; }
+  static constexpr runtime::RemainingWork kRemainingWork = runtime::RemainingWork::kMigrationRows;
+  static std::optional<double> remaining(const Outcome& outcome) {
+    if (!outcome.migration) return std::nullopt;
+    return static_cast<double>(outcome.migration->rows_remaining);
+  }
 };
 
 using PartitionMigrationController = SlicedController<MigrationKind>;

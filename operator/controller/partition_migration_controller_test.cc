@@ -51,9 +51,10 @@ struct Fixture {
     migrations.put(broken);
     auto backend =
         std::make_unique<KubePolicyBackend>(client, secrets, "test", clock, "partitionmigrations");
-    add_rewrite_claims<MigrationKind>(claims, migrations, *backend);
-    controller = std::make_unique<PartitionMigrationController>(
-        migrations, claims, std::move(backend), database, clock, StopRequested{});
+    add_rewrite_claims<MigrationKind>(claims, migrations, policies, *backend);
+    controller = std::make_unique<PartitionMigrationController>(migrations, policies, claims,
+                                                                std::move(backend), database, clock,
+                                                                metrics, StopRequested{});
   }
   json ready(const std::string& name) {
     const json status =
@@ -64,9 +65,10 @@ struct Fixture {
     return json();
   }
   FakeKubeClient client;
-  MemoryStore migrations, secrets;
+  MemoryStore migrations, policies, secrets;
   testing::FakeClock clock;
   runtime::TableClaims claims;
+  runtime::Metrics metrics;
   UnreachableDatabase database;
   std::unique_ptr<PartitionMigrationController> controller;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "operator/controller/kube_policy_backend.h"
+#include "operator/controller/outcome_metrics.h"
 #include "operator/controller/table_claim.h"
 #include "operator/runtime/informer.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -22,16 +23,6 @@ bool is_stalled(const Outcome& outcome) {
   return stalled != nullptr && stalled->status == "True";
 }
 
-// Guards that defer work on purpose; their reasons clear on their own, so retries are short.
-std::string guard_name(const std::string& reason) {
-  if (reason == "LockTimeout") return "lock";
-  if (reason == "ReplicationLagHigh") return "replication_lag";
-  if (reason == "Busy") return "advisory_lock";
-  if (reason == "ConcurrentUpdate") return "concurrent_update";
-  if (reason == "StorageQuotaExceeded") return "storage";
-  return "";
-}
-
 }  // namespace
 
 const runtime::Resource& partition_policies() {
@@ -45,7 +36,8 @@ Result next_after(const Outcome& outcome) {
   if (reason == "ShuttingDown") return Result::done();  // the queue is going away
   if (!outcome.retry_with_backoff || is_stalled(outcome))
     return Result::requeue_after(outcome.requeue_after);
-  // Storage does not free itself within seconds: it is retried on the long backoff.
+  // Guards that defer work on purpose clear on their own, so their retries are short; storage
+  // does not free itself within seconds: it is retried on the long backoff.
   if (const std::string guard = guard_name(reason); !guard.empty() && guard != "storage")
     return Result::guard_deferred();
   return Result::error();
@@ -85,9 +77,7 @@ Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::s
 
 Result PartitionPolicyController::reconcile(const std::string& key) {
   const auto object = policies_.get(key);
-  const auto slash = key.find('/');
-  const std::string ns = slash == std::string::npos ? "" : key.substr(0, slash);
-  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  const auto [ns, name] = runtime::split_object_key(key);
   if (!object) {  // deleted: nothing is done to the database
     metrics_.remove_policy(ns, name);
     return Result::done();
@@ -125,11 +115,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
 
 void PartitionPolicyController::record_metrics(const std::string& ns, const std::string& name,
                                                const Outcome& outcome) {
-  for (ActionKind kind : outcome.applied_kinds)
-    metrics_.ddl_applied(std::string(action_kind_name(kind)));
-  const std::string reason = outcome.ready_reason();
-  if (reason == "LockTimeout") metrics_.lock_timeout();
-  if (const std::string guard = guard_name(reason); !guard.empty()) metrics_.guard_blocked(guard);
+  record_steps(metrics_, outcome);
   runtime::PolicyFigures figures;
   figures.partitions = outcome.figures.partition_count;
   figures.default_rows = static_cast<double>(outcome.figures.default_rows);

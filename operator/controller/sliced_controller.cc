@@ -1,5 +1,7 @@
 #include "operator/controller/sliced_controller.h"
 
+#include "operator/controller/outcome_metrics.h"
+
 namespace partop::controller {
 
 runtime::Result next_after_slice(const Outcome& outcome) {
@@ -9,9 +11,8 @@ runtime::Result next_after_slice(const Outcome& outcome) {
   const Condition* stalled = outcome.condition("Stalled");
   if (!outcome.retry_with_backoff || (stalled != nullptr && stalled->status == "True"))
     return Result::requeue_after(outcome.requeue_after);
-  const std::string reason = outcome.ready_reason();
-  if (reason == "LockTimeout" || reason == "ReplicationLagHigh" || reason == "Busy" ||
-      reason == "ConcurrentUpdate")
+  if (const std::string guard = guard_name(outcome.ready_reason());
+      !guard.empty() && guard != "storage")
     return Result::guard_deferred();
   return Result::error();
 }

@@ -11,8 +11,13 @@
 //   static constexpr const char* kController;  // "partitionmigration", for logs and metrics
 //   using Resource;                            // Migration
 //   using Engine;  // Engine(clock, stop_requested, slice).reconcile(session, resource, kApply)
+//   // The object with its references to PartitionPolicies followed (the object itself when it
+//   // has none), or why not.
+//   static ResolvedDocument resolve(const json& object, const runtime::ObjectStore& policies);
 //   static std::optional<Resource> parse(const json& object, std::string& errors);
 //   static bool done(const json& object);  // finished for good at its generation: claims nothing
+//   static constexpr runtime::RemainingWork kRemainingWork;  // the gauge of work left
+//   static std::optional<double> remaining(const Outcome&);  // its value, when the outcome says
 #pragma once
 
 #include <chrono>
@@ -23,12 +28,17 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/controller/kube_policy_backend.h"
+#include "operator/controller/outcome_metrics.h"
+#include "operator/controller/partition_policy_controller.h"
 #include "operator/controller/policy_backend.h"
 #include "operator/controller/table_claim.h"
+#include "operator/runtime/informer.h"
 #include "operator/runtime/manager.h"
+#include "operator/runtime/metrics.h"
 #include "operator/runtime/object_store.h"
 #include "operator/runtime/reconciler.h"
 #include "operator/runtime/table_claims.h"
+#include "reconcilers/document/resolved_document.h"
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/executor.h"
@@ -44,8 +54,9 @@ inline constexpr std::chrono::seconds kWorkSlice{5};
 // later otherwise.
 runtime::Result next_after_slice(const Outcome& outcome);
 
-// The outcome for an object that cannot run: its database cannot be resolved (SecretNotFound)
-// or another object rewrites its table (Conflict).
+// The outcome for an object that cannot run: a policy it refers to does not exist
+// (PolicyNotFound), its database cannot be resolved (SecretNotFound) or another object rewrites
+// its table (Conflict).
 Outcome not_run_outcome(const std::string& key, const std::string& table, const std::string& reason,
                         const std::string& message);
 
@@ -54,27 +65,39 @@ inline constexpr std::chrono::seconds kNotRunRetry{30};
 template <typename Kind>
 class SlicedController : public runtime::Reconciler {
  public:
-  SlicedController(const runtime::ObjectStore& objects, const runtime::TableClaims& claims,
-                   std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector,
-                   const Clock& clock, StopRequested stop_requested,
-                   std::chrono::milliseconds slice = kWorkSlice)
+  // `policies`: the PartitionPolicies the objects may refer to.
+  SlicedController(const runtime::ObjectStore& objects, const runtime::ObjectStore& policies,
+                   const runtime::TableClaims& claims, std::unique_ptr<PolicyBackend> backend,
+                   DatabaseConnector& connector, const Clock& clock, runtime::Metrics& metrics,
+                   StopRequested stop_requested, std::chrono::milliseconds slice = kWorkSlice)
       : objects_(objects),
+        policies_(policies),
         claims_(claims),
         backend_(std::move(backend)),
         connector_(connector),
         clock_(clock),
+        metrics_(metrics),
         stop_requested_(std::move(stop_requested)),
         slice_(slice) {}
 
   runtime::Result reconcile(const std::string& key) override {
     const auto object = objects_.get(key);
-    if (!object || (*object)["metadata"].contains("deletionTimestamp"))
+    const auto [ns, name] = runtime::split_object_key(key);
+    if (!object) {  // deleted: nothing is done to the database
+      metrics_.remove_remaining(Kind::kRemainingWork, ns, name);
       return runtime::Result::done();
-    std::string errors;
-    const std::optional<typename Kind::Resource> parsed = Kind::parse(*object, errors);
+    }
+    if ((*object)["metadata"].contains("deletionTimestamp")) return runtime::Result::done();
+    const ResolvedDocument resolved = Kind::resolve(*object, policies_);
+    std::string errors = resolved.message;
+    const std::optional<typename Kind::Resource> parsed =
+        resolved.document ? Kind::parse(*resolved.document, errors) : std::nullopt;
     Outcome outcome;
     runtime::Result result;
-    if (!parsed) {
+    if (!resolved.document && resolved.reason != "InvalidSpec") {
+      outcome = not_run_outcome(key, "", resolved.reason, resolved.message);
+      result = runtime::Result::requeue_after(kNotRunRetry);
+    } else if (!parsed) {
       outcome = invalid_spec_outcome(key, errors);
       result = runtime::Result::done();  // waits for an edit of the spec
     } else {
@@ -104,33 +127,42 @@ class SlicedController : public runtime::Reconciler {
       }
     }
     backend_->report(*object, outcome);
+    record_steps(metrics_, outcome);
+    if (const auto left = Kind::remaining(outcome))
+      metrics_.set_remaining(Kind::kRemainingWork, ns, name, *left);
     return result;
   }
 
  private:
   const runtime::ObjectStore& objects_;
+  const runtime::ObjectStore& policies_;
   const runtime::TableClaims& claims_;
   std::unique_ptr<PolicyBackend> backend_;
   DatabaseConnector& connector_;
   const Clock& clock_;
+  runtime::Metrics& metrics_;
   StopRequested stop_requested_;
   std::chrono::milliseconds slice_;
 };
 
 // Registers the kind's objects of `objects` as claims on their tables (role "rewrite": one
-// migration or backfill of a table at a time; an object done for good claims nothing); `backend`
-// resolves their databases and must outlive `claims`.
+// migration or backfill of a table at a time; an object done for good claims nothing), read
+// with their references to `policies` followed; `backend` resolves their databases; both must
+// outlive `claims`.
 template <typename Kind>
 void add_rewrite_claims(runtime::TableClaims& claims, const runtime::ObjectStore& objects,
-                        const PolicyBackend& backend) {
-  claims.add_kind(
-      table_claim(Kind::kKind, "rewrite", objects, backend,
-                  [](const nlohmann::json& object) -> std::optional<std::optional<DatabaseRef>> {
-                    std::string errors;
-                    const auto parsed = Kind::parse(object, errors);
-                    if (!parsed || Kind::done(object)) return std::nullopt;
-                    return parsed->spec.database_ref;
-                  }));
+                        const runtime::ObjectStore& policies, const PolicyBackend& backend) {
+  claims.add_kind(table_claim(
+      Kind::kKind, "rewrite", objects, backend,
+      [](const nlohmann::json& resolved) -> std::optional<std::optional<DatabaseRef>> {
+        std::string errors;
+        const auto parsed = Kind::parse(resolved, errors);
+        if (!parsed || Kind::done(resolved)) return std::nullopt;
+        return parsed->spec.database_ref;
+      },
+      [&policies](const nlohmann::json& object) {
+        return Kind::resolve(object, policies).document;
+      }));
 }
 
 template <typename Kind>
@@ -146,10 +178,11 @@ runtime::Controller& add_sliced_controller(runtime::Manager& manager,
                                            std::unique_ptr<PolicyBackend> backend,
                                            DatabaseConnector& connector, int workers) {
   runtime::Source& objects = manager.source(sliced_resource<Kind>());
-  add_rewrite_claims<Kind>(manager.claims(), objects.store(), *backend);
+  const runtime::ObjectStore& policies = manager.source(partition_policies()).store();
+  add_rewrite_claims<Kind>(manager.claims(), objects.store(), policies, *backend);
   auto reconciler = std::make_unique<SlicedController<Kind>>(
-      objects.store(), manager.claims(), std::move(backend), connector, manager.clock(),
-      manager.stop_requested());
+      objects.store(), policies, manager.claims(), std::move(backend), connector, manager.clock(),
+      manager.metrics(), manager.stop_requested());
   return manager.add_controller_for(objects, Kind::kController, workers, std::move(reconciler));
 }
 

@@ -32,6 +32,12 @@ std::string object_key(const json& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
+ObjectKeyParts split_object_key(const std::string& key) {
+  const auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
 Informer::Informer(kube::Client& client, std::string collection_path, Handler on_change)
     : client_(client),
       collection_path_(std::move(collection_path)),

@@ -22,6 +22,13 @@ namespace partop::runtime {
 // "namespace/name" of an object (or "name" for cluster-scoped ones).
 std::string object_key(const nlohmann::json& object);
 
+// A key split back into its namespace ("" for cluster-scoped objects and files) and name.
+struct ObjectKeyParts {
+  std::string ns;
+  std::string name;
+};
+ObjectKeyParts split_object_key(const std::string& key);
+
 class Informer : public ObjectStore {
  public:
   // `object` is the new object, or nullptr when it was deleted.

@@ -81,7 +81,15 @@ Metrics::Metrics()
       replication_lag_(BuildGauge()
                            .Name("partop_replication_lag_seconds")
                            .Help("Replay lag of the furthest standby at the last reconcile.")
-                           .Register(*registry_)) {}
+                           .Register(*registry_)),
+      backfill_partitions_remaining_(BuildGauge()
+                                         .Name("partop_backfill_partitions_remaining")
+                                         .Help("Partitions of a backfill's range not swapped yet.")
+                                         .Register(*registry_)),
+      migration_rows_remaining_(BuildGauge()
+                                    .Name("partop_migration_rows_remaining")
+                                    .Help("Rows a migration has still to copy (an estimate).")
+                                    .Register(*registry_)) {}
 
 void Metrics::reconcile_finished(const std::string& result, double seconds, bool error) {
   reconcile_total_.Add({{"result", result}}).Increment();
@@ -123,6 +131,28 @@ void Metrics::remove_policy(const std::string& ns, const std::string& policy) {
   for (auto* family : {&partitions_, &buffer_seconds_, &default_rows_, &replication_lag_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
+}
+
+prometheus::Family<prometheus::Gauge>& Metrics::remaining_family(RemainingWork work) {
+  return work == RemainingWork::kBackfillPartitions ? backfill_partitions_remaining_
+                                                    : migration_rows_remaining_;
+}
+
+prometheus::Labels Metrics::remaining_labels(RemainingWork work, const std::string& ns,
+                                             const std::string& name) {
+  return {{"namespace", ns},
+          {work == RemainingWork::kBackfillPartitions ? "backfill" : "migration", name}};
+}
+
+void Metrics::set_remaining(RemainingWork work, const std::string& ns, const std::string& name,
+                            double value) {
+  remaining_family(work).Add(remaining_labels(work, ns, name)).Set(value);
+}
+
+void Metrics::remove_remaining(RemainingWork work, const std::string& ns, const std::string& name) {
+  auto& family = remaining_family(work);
+  const prometheus::Labels labels = remaining_labels(work, ns, name);
+  if (family.Has(labels)) family.Remove(&family.Add(labels));
 }
 
 void Metrics::sample_queue(const std::string& controller, size_t depth, uint64_t adds,

@@ -22,6 +22,12 @@ struct PolicyFigures {
   double replication_lag_seconds = 0;
 };
 
+// The work left of an object that runs for hours, one gauge per kind.
+enum class RemainingWork {
+  kBackfillPartitions,  // partop_backfill_partitions_remaining{namespace, backfill}
+  kMigrationRows,       // partop_migration_rows_remaining{namespace, migration}: an estimate
+};
+
 class Metrics {
  public:
   Metrics();
@@ -37,6 +43,10 @@ class Metrics {
   void set_leader(bool leader);
   void set_policy(const std::string& ns, const std::string& policy, const PolicyFigures& figures);
   void remove_policy(const std::string& ns, const std::string& policy);
+  void set_remaining(RemainingWork work, const std::string& ns, const std::string& name,
+                     double value);
+  // The object is gone: its series goes too.
+  void remove_remaining(RemainingWork work, const std::string& ns, const std::string& name);
 
   // Renders every metric in the text exposition format.
   std::string render();
@@ -58,6 +68,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& buffer_seconds_;
   prometheus::Family<prometheus::Gauge>& default_rows_;
   prometheus::Family<prometheus::Gauge>& replication_lag_;
+  prometheus::Family<prometheus::Gauge>& backfill_partitions_remaining_;
+  prometheus::Family<prometheus::Gauge>& migration_rows_remaining_;
+
+  prometheus::Family<prometheus::Gauge>& remaining_family(RemainingWork work);
+  static prometheus::Labels remaining_labels(RemainingWork work, const std::string& ns,
+                                             const std::string& name);
 };
 
 }  // namespace partop::runtime
