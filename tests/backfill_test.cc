@@ -228,7 +228,7 @@ TEST_CASE("a write committed while the swap waits for its lock is caught by the 
   for (int i = 0; i < 1000 && !swap_waiting; ++i) {
     swap_waiting = db.count(
                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE ONLY%'") > 0;
+                       " AND wait_event_type = 'Lock' AND query LIKE '%LOCK TABLE ONLY%'") > 0;
     if (!swap_waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   writing.commit();

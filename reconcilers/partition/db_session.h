@@ -62,12 +62,13 @@ class DatabaseSession {
   virtual SqlRows query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
 
   // Runs `statements` in one transaction under `limits` (SET LOCAL) and commits. Returns the
-  // number of rows each statement affected. On any error the transaction is rolled back and a
+  // number of rows the statement at index `counted` affected (0 without one); the others may be
+  // sent together, in one round trip. On any error the transaction is rolled back and a
   // DatabaseError is thrown: nothing of it is left behind. `before_commit`, when given, runs
   // after the last statement and before COMMIT.
-  virtual std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                            const StatementLimits& limits,
-                                            const std::function<void()>& before_commit = {}) = 0;
+  virtual long run_transaction(const std::vector<std::string>& statements,
+                               const StatementLimits& limits, std::optional<size_t> counted,
+                               const std::function<void()>& before_commit) = 0;
 
   // Runs one statement that PostgreSQL refuses inside a transaction block (CREATE INDEX
   // CONCURRENTLY, REINDEX CONCURRENTLY) under `limits`, restoring the session defaults after.

@@ -108,12 +108,9 @@ TableDdl::NewPartition TableDdl::create_partition(
   NewPartition out;
   auto& statements = out.statements;
   const std::string table = sql::qualified(name);
-  const std::string check_name = sql::identifier(derived_name(name.name, "bound"));
   statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) + " " +
                        std::string(kLikeOptions) + ")");
   for (auto& statement : adopt(name)) statements.push_back(std::move(statement));
-  statements.push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + check_name + " " +
-                       bound_check(lower, upper));
   std::string refill;
   if (drain_from) {
     const std::string default_table = sql::qualified(*drain_from);
@@ -141,7 +138,6 @@ TableDdl::NewPartition TableDdl::create_partition(
   statements.push_back("ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " + table +
                        " FOR VALUES FROM (" + literal(lower) + ") TO (" + literal(upper) + ")");
   if (!refill.empty()) statements.push_back(refill);
-  statements.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + check_name);
   statements.push_back(notify());
   return out;
 }

@@ -51,10 +51,11 @@ class TableDdl {
     std::optional<size_t> moved_rows_statement;  // whose affected-row count is rows moved
   };
   // Creates `name` for [lower, upper) as a standalone table owned by the parent's owner with the
-  // parent's grants, with a CHECK constraint (so ATTACH need not scan it), attaches it, then
-  // drops the CHECK, which the partition constraint now implies. With `drain_from` (the DEFAULT
-  // partition) the cell's rows move: deleted from DEFAULT before the ATTACH and inserted through
-  // the parent after it, in the same transaction.
+  // parent's grants and attaches it. The table is new and empty when ATTACH checks its rows
+  // against the bounds (nothing to scan, so no CHECK constraint is needed to spare the scan),
+  // and invisible to other sessions until commit. With `drain_from` (the DEFAULT partition) the
+  // cell's rows move: deleted from DEFAULT before the ATTACH and inserted through the parent
+  // after it, in the same transaction.
   NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
                                 const std::optional<QualifiedName>& drain_from) const;
   // CHECK (key IS NOT NULL AND key >= lower AND key < upper): what lets ATTACH skip its scan.

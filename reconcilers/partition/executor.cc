@@ -84,25 +84,22 @@ std::vector<std::string> Executor::rendered_sql(const Action& action, const Guar
 }
 
 std::optional<Finding> Executor::check_guards(const Action& action) {
-  if (auto lag = replication_lag_exceeded(session_, guards_.max_replication_lag)) {
-    return Finding{Finding::Severity::kWarning, "ReplicationLagHigh", *lag};
-  }
-  if (auto holder = find_conflicting_lock(session_, action.locks,
-                                          action.queues_behind_short_transactions
-                                              ? guards_.lock_timeout
-                                              : std::chrono::milliseconds{0})) {
-    return Finding{Finding::Severity::kWarning, "LockTimeout", action.summary + ": " + *holder};
-  }
-  return std::nullopt;
+  const auto held =
+      step_held_back(session_, action.locks, guards_.max_replication_lag,
+                     action.queues_behind_short_transactions ? guards_.lock_timeout
+                                                             : std::chrono::milliseconds{0});
+  if (!held) return std::nullopt;
+  return Finding{
+      Finding::Severity::kWarning, held->reason,
+      held->reason == "LockTimeout" ? action.summary + ": " + held->message : held->message};
 }
 
 void Executor::apply(const Action& action, Execution& run) {
   const std::string kind(action_kind_name(action.kind));
   if (action.transactional) {
-    const std::vector<long> affected =
-        session_.run_transaction(action.statements, limits_of(guards_, action.kind),
-                                 [&] { crash_point("before-commit:" + kind); });
-    if (action.moved_rows_statement) run.rows_drained += affected.at(*action.moved_rows_statement);
+    run.rows_drained += session_.run_transaction(action.statements, limits_of(guards_, action.kind),
+                                                 action.moved_rows_statement,
+                                                 [&] { crash_point("before-commit:" + kind); });
   } else {
     for (const auto& statement : action.statements)
       session_.run_autocommit(statement, limits_of(guards_, action.kind));

@@ -13,14 +13,6 @@
 
 namespace partop {
 
-// Returns a description of the first session that holds (or already waits for) a lock that
-// conflicts with one of `locks`; nullopt when the action can take its locks without queueing.
-// Sessions whose transaction is younger than `ignore_younger_than` are not counted: a step
-// that may queue behind them does so, bounded by its lock_timeout.
-std::optional<std::string> find_conflicting_lock(
-    DatabaseSession& session, const std::vector<LockRequest>& locks,
-    std::chrono::milliseconds ignore_younger_than = std::chrono::milliseconds{0});
-
 struct ReplicationLag {
   std::string standby;
   double seconds = 0;
@@ -34,9 +26,21 @@ std::optional<ReplicationLag> worst_replication_lag(DatabaseSession& session);
 // small (replay paused or stalled, primary otherwise idle): one WAL segment.
 inline constexpr int64_t kMaxReplicationLagBytes = 16 * 1024 * 1024;
 
-// A description of the lag when it exceeds `max_lag` (or kMaxReplicationLagBytes).
-std::optional<std::string> replication_lag_exceeded(DatabaseSession& session,
-                                                    std::chrono::milliseconds max_lag);
+// Why a step must not start now.
+struct StepHeldBack {
+  std::string reason;  // "ReplicationLagHigh" or "LockTimeout"
+  std::string message;
+};
+
+// A step's guards, read in one round trip: a standby replaying more than `max_lag` (or
+// kMaxReplicationLagBytes) behind; else the first session that holds (or already waits for) a
+// lock conflicting with one of `locks` — sessions whose transaction is younger than
+// `ignore_younger_than` are not counted: a step that may queue behind them does so, bounded by
+// its lock_timeout. nullopt when the step may go.
+std::optional<StepHeldBack> step_held_back(
+    DatabaseSession& session, const std::vector<LockRequest>& locks,
+    std::chrono::milliseconds max_lag,
+    std::chrono::milliseconds ignore_younger_than = std::chrono::milliseconds{0});
 
 // A session-level advisory lock on one parent table, held for the life of the object so that
 // two partop processes never plan from the same catalog nor run DDL on the same table at once.

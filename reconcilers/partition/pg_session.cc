@@ -67,16 +67,30 @@ class PgSession : public DatabaseSession {
     }
   }
 
-  std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                    const StatementLimits& limits,
-                                    const std::function<void()>& before_commit) override {
+  long run_transaction(const std::vector<std::string>& statements, const StatementLimits& limits,
+                       std::optional<size_t> counted,
+                       const std::function<void()>& before_commit) override {
     try {
       pqxx::work tx(*connection_);
-      for (const auto& statement : transaction_preamble(limits)) tx.exec(statement);
-      std::vector<long> affected;
-      for (const auto& statement : statements) {
-        affected.push_back(static_cast<long>(tx.exec(statement).affected_rows()));
+      // Statements go as one multi-statement query (one round trip; PostgreSQL applies
+      // statement_timeout to each), except the counted one, whose row count needs a result of
+      // its own. A newline ends a trailing line comment before the separator.
+      std::string batch;
+      const auto send_batch = [&] {
+        if (!batch.empty()) tx.exec(batch);
+        batch.clear();
+      };
+      for (const auto& statement : transaction_preamble(limits)) batch += statement + "\n;\n";
+      long affected = 0;
+      for (size_t i = 0; i < statements.size(); ++i) {
+        if (counted && *counted == i) {
+          send_batch();
+          affected = static_cast<long>(tx.exec(statements[i]).affected_rows());
+        } else {
+          batch += statements[i] + "\n;\n";
+        }
       }
+      send_batch();
       if (before_commit) before_commit();
       tx.commit();
       return affected;

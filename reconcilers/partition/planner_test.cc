@@ -75,14 +75,13 @@ TEST_CASE("an empty table gets its DEFAULT and the forward buffer, oldest first"
     CHECK(action.creates->upper - action.creates->lower == 86400);
   }
   const Action& first = plan.actions[1];
-  CHECK(first.statements.size() == 5);
-  CHECK(first.statements[1].find("CHECK (\"created_at\" IS NOT NULL AND \"created_at\" >= "
-                                 "'2026-11-21 00:00:00+00' AND \"created_at\" < "
-                                 "'2026-11-22 00:00:00+00')") != std::string::npos);
-  CHECK(first.statements[2] ==
+  CHECK(first.statements.size() == 3);
+  CHECK(first.statements[0].find("CREATE TABLE \"public\".\"events_p20261121\" (LIKE "
+                                 "\"public\".\"events\" INCLUDING DEFAULTS") == 0);
+  CHECK(first.statements[1] ==
         "ALTER TABLE \"public\".\"events\" ATTACH PARTITION \"public\".\"events_p20261121\" FOR "
         "VALUES FROM ('2026-11-21 00:00:00+00') TO ('2026-11-22 00:00:00+00')");
-  CHECK(first.statements[4] == "SELECT pg_notify('partop_partition_map', '\"public\".\"events\"')");
+  CHECK(first.statements[2] == "SELECT pg_notify('partop_partition_map', '\"public\".\"events\"')");
   for (const auto& action : plan.actions) {
     for (const auto& statement : action.statements) {
       CHECK(statement.find("PARTITION OF") == std::string::npos);
@@ -352,7 +351,7 @@ TEST_CASE("integer keys anchor on the maximum key") {
   std::vector<std::string> created;
   for (const auto& action : plan.actions) created.push_back(action.creates->name.name);
   CHECK(created == std::vector<std::string>{"events_p2000", "events_p3000", "events_p4000"});
-  CHECK(plan.actions[0].statements[2].find("FOR VALUES FROM (2000) TO (3000)") !=
+  CHECK(plan.actions[0].statements[1].find("FOR VALUES FROM (2000) TO (3000)") !=
         std::string::npos);
 }
 

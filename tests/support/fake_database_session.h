@@ -22,7 +22,7 @@ class FakeDatabaseSession : public DatabaseSession {
   void fail(const std::string& fragment, const std::string& sqlstate, int times = 1) {
     failures_[fragment] = {sqlstate, times};
   }
-  // Each transaction's statements report `rows` affected.
+  // A transaction's counted statement reports `rows` affected.
   void affect(long rows) { affected_ = rows; }
 
   SqlRows query(const std::string& sql, const std::vector<SqlValue>&) override {
@@ -32,14 +32,14 @@ class FakeDatabaseSession : public DatabaseSession {
     }
     return {};
   }
-  std::vector<long> run_transaction(const std::vector<std::string>& statements,
-                                    const StatementLimits& limits,
-                                    const std::function<void()>& before_commit) override {
+  long run_transaction(const std::vector<std::string>& statements, const StatementLimits& limits,
+                       std::optional<size_t> counted,
+                       const std::function<void()>& before_commit) override {
     limits_used.push_back(limits);
     for (const auto& statement : statements) throw_if_failing(statement);
     if (before_commit) before_commit();
     committed.push_back(statements);
-    return std::vector<long>(statements.size(), affected_);
+    return counted ? affected_ : 0;
   }
   void run_autocommit(const std::string& statement, const StatementLimits& limits) override {
     limits_used.push_back(limits);
