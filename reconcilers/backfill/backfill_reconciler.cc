@@ -100,13 +100,9 @@ Outcome BackfillReconciler::run(DatabaseSession& session, const Backfill& backfi
     Execution all;
     for (const Action& action : actions) {
       Execution one = executor.execute({action});
-      all.applied.insert(all.applied.end(), one.applied.begin(), one.applied.end());
-      all.applied_kinds.insert(all.applied_kinds.end(), one.applied_kinds.begin(),
-                               one.applied_kinds.end());
-      all.failures.insert(all.failures.end(), one.failures.begin(), one.failures.end());
-      all.not_run.insert(all.not_run.end(), one.not_run.begin(), one.not_run.end());
-      all.stopped = one.stopped;
-      if (one.stopped || !one.failures.empty() || slice_used()) break;
+      const bool go_on = !one.stopped && one.failures.empty();
+      all.append(std::move(one));
+      if (!go_on || slice_used()) break;
     }
     return all;
   };

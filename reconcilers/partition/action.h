@@ -61,7 +61,11 @@ struct Action {
   bool transactional = true;  // false: one statement in autocommit mode
   std::vector<std::string> statements;
   std::vector<LockRequest> locks;  // for the lock guard, strongest first
-  std::optional<ExpectedPartition> creates;
+  std::vector<ExpectedPartition> creates;
+  // Set when this action is several new partitions packed in one transaction: each one's own
+  // action. A failure that is not a guard's retries them one per transaction, so that one bad
+  // cell does not hold the others back.
+  std::vector<Action> members;
   // Dependencies between actions of one run: an action whose `needs` names the `provides` of
   // an action that was not applied (failed, or itself skipped) is not run either — no ATTACH of
   // an index whose build failed, no partition index build under a parent index that could not

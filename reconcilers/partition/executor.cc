@@ -107,7 +107,21 @@ void Executor::apply(const Action& action, Execution& run) {
   crash_point("after-commit:" + kind);
   run.applied.push_back(action.summary);
   run.applied_kinds.push_back(action.kind);
-  if (action.creates) run.created.push_back(*action.creates);
+  run.created.insert(run.created.end(), action.creates.begin(), action.creates.end());
+}
+
+void Execution::append(Execution later) {
+  const auto move_into = [](auto& into, auto& from) {
+    into.insert(into.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+  };
+  move_into(applied, later.applied);
+  move_into(failures, later.failures);
+  move_into(not_run, later.not_run);
+  move_into(created, later.created);
+  move_into(applied_kinds, later.applied_kinds);
+  rows_drained += later.rows_drained;
+  if (later.stopped) stopped = std::move(later.stopped);
 }
 
 Execution Executor::execute(const std::vector<Action>& actions) {
@@ -123,6 +137,7 @@ Execution Executor::execute(const std::vector<Action>& actions) {
       run.not_run.push_back(action.summary);
       continue;
     }
+    bool members_ran = false;  // the members' run reported every one of them
     if (stop_requested_ && stop_requested_()) {
       run.stopped = Finding{Finding::Severity::kWarning, "ShuttingDown",
                             "stopped before " + action.summary + " on shutdown"};
@@ -135,11 +150,20 @@ Execution Executor::execute(const std::vector<Action>& actions) {
         }
       } catch (const DatabaseError& error) {
         run.stopped = classify(error, limits_of(guards_, action.kind), action);
-        if (!run.stopped) run.failures.push_back(action.summary + ": " + error.what());
+        if (!run.stopped && !action.members.empty()) {
+          // Which member failed is not known: each goes alone, the good ones are applied.
+          Execution alone = execute(action.members);
+          if (alone.failures.empty() && !alone.stopped) unavailable.erase(action.provides);
+          run.append(std::move(alone));
+          members_ran = true;
+        } else if (!run.stopped) {
+          run.failures.push_back(action.summary + ": " + error.what());
+        }
       }
     }
     if (run.stopped) {
-      for (size_t j = i; j < actions.size(); ++j) run.not_run.push_back(actions[j].summary);
+      for (size_t j = members_ran ? i + 1 : i; j < actions.size(); ++j)
+        run.not_run.push_back(actions[j].summary);
     }
   }
   return run;

@@ -2,7 +2,7 @@
 // statement for concurrent index builds), each preceded by the replication-lag breaker and a
 // check for sessions holding conflicting locks, and bounded by lock_timeout/statement_timeout.
 // A guard outcome stops the run (the rest waits for the next reconcile); an ordinary SQL error
-// fails only its own action.
+// fails only its own action (an action of packed members retries them one by one first).
 #pragma once
 
 #include <functional>
@@ -25,6 +25,9 @@ struct Execution {
   std::optional<Finding> stopped;          // the guard outcome that ended the run early
   int64_t rows_drained = 0;
   std::vector<ActionKind> applied_kinds;
+
+  // Adds what `later` did after this run (its stop, if any, becomes this run's).
+  void append(Execution later);
 };
 
 // Asked before each action; true ends the run there (a shutdown finishes the current step only).

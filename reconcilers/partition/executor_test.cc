@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "reconcilers/partition/transaction_packing.h"
 #include "tests/support/fake_database_session.h"
 
 namespace partop {
@@ -196,6 +197,49 @@ TEST_CASE("executor: drained rows are counted from the statement that moves them
   const Execution run = Executor(session, GuardSpec{}).execute({drain});
   CHECK(run.rows_drained == 250);
   CHECK(run.applied_kinds == std::vector<ActionKind>{ActionKind::kDrainDefault});
+}
+
+}  // namespace partop
+
+namespace partop {
+
+TEST_CASE("executor: packed partitions commit together, a bad cell is found by retrying each alone") {
+  std::vector<Action> cells;
+  for (const char* name : {"a", "b", "c", "d"}) {
+    Action cell = step(name);
+    cell.provides.clear();
+    cell.creates = {ExpectedPartition{{"public", name}, 0, 1}};
+    cells.push_back(cell);
+  }
+  const std::vector<Action> packed = pack_new_partitions(cells, 0);
+  REQUIRE(packed.size() == 2);  // a alone, then b c d
+
+  FakeDatabaseSession session;
+  const Execution run = Executor(session, GuardSpec{}).execute(packed);
+  CHECK(session.committed.size() == 2);
+  CHECK(run.applied ==
+        std::vector<std::string>{"create a", "create 3 partitions public.b .. public.d"});
+  CHECK(run.created.size() == 4);
+
+  // c's ATTACH fails in the packed transaction and again alone: b and d are applied.
+  FakeDatabaseSession failing;
+  failing.fail("ATTACH c", "42P07", 2);
+  const Execution retried = Executor(failing, GuardSpec{}).execute(packed);
+  CHECK(retried.applied == std::vector<std::string>{"create a", "create b", "create d"});
+  REQUIRE(retried.failures.size() == 1);
+  CHECK(retried.failures[0].find("create c: ") == 0);
+  CHECK(retried.created.size() == 3);
+  CHECK(retried.not_run.empty());
+  CHECK_FALSE(retried.stopped.has_value());
+
+  // A guard outcome in the packed transaction stops the run: nothing is retried.
+  FakeDatabaseSession locked;
+  locked.fail("ATTACH c", "55P03");
+  const Execution stopped = Executor(locked, GuardSpec{}).execute(packed);
+  REQUIRE(stopped.stopped.has_value());
+  CHECK(stopped.stopped->reason == "LockTimeout");
+  CHECK(stopped.applied == std::vector<std::string>{"create a"});
+  CHECK(stopped.not_run == std::vector<std::string>{"create 3 partitions public.b .. public.d"});
 }
 
 }  // namespace partop

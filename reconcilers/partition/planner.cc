@@ -146,7 +146,7 @@ class PlanBuilder {
     action.moved_rows_statement = ddl.moved_rows_statement;
     action.locks = {{table_.name, LockMode::kShareUpdateExclusive}};
     if (default_name_) action.locks.push_back({*default_name_, LockMode::kAccessExclusive});
-    action.creates = ExpectedPartition{name, lower, upper};
+    action.creates = {ExpectedPartition{name, lower, upper}};
     return action;
   }
 

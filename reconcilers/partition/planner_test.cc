@@ -70,9 +70,9 @@ TEST_CASE("an empty table gets its DEFAULT and the forward buffer, oldest first"
   for (size_t i = 0; i < expected_names.size(); ++i) {
     const Action& action = plan.actions[i + 1];
     CHECK(action.kind == ActionKind::kCreatePartition);
-    REQUIRE(action.creates.has_value());
-    CHECK(action.creates->name.name == expected_names[i]);
-    CHECK(action.creates->upper - action.creates->lower == 86400);
+    REQUIRE(action.creates.size() == 1);
+    CHECK(action.creates[0].name.name == expected_names[i]);
+    CHECK(action.creates[0].upper - action.creates[0].lower == 86400);
   }
   const Action& first = plan.actions[1];
   CHECK(first.statements.size() == 3);
@@ -106,7 +106,7 @@ TEST_CASE("gaps between the oldest and newest partitions are filled") {
   for (int day = 21; day <= 24; ++day) add_day(table, 11, day);
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
   std::vector<std::string> created;
-  for (const auto& action : plan.actions) created.push_back(action.creates->name.name);
+  for (const auto& action : plan.actions) created.push_back(action.creates.at(0).name.name);
   CHECK(created == std::vector<std::string>{"events_p20261116", "events_p20261117",
                                             "events_p20261119", "events_p20261120"});
 }
@@ -118,11 +118,11 @@ TEST_CASE("rows in DEFAULT are drained into their own partitions, far future inc
   table.default_rows = 45;  // 5 with a NULL key
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
   REQUIRE(plan.actions.size() == 3);
-  CHECK(plan.actions[0].creates->name.name == "events_p20261125");
-  CHECK(plan.actions[1].creates->name.name == "events_p20261126");
+  CHECK(plan.actions[0].creates.at(0).name.name == "events_p20261125");
+  CHECK(plan.actions[1].creates.at(0).name.name == "events_p20261126");
   const Action& drain = plan.actions[2];
   CHECK(drain.kind == ActionKind::kDrainDefault);
-  CHECK(drain.creates->name.name == "events_p20261127");
+  CHECK(drain.creates.at(0).name.name == "events_p20261127");
   REQUIRE(drain.moved_rows_statement.has_value());
   CHECK(drain.statements[*drain.moved_rows_statement].find(
             "WITH moved AS (DELETE FROM ONLY \"public\".\"events_default\"") == 0);
@@ -219,7 +219,7 @@ TEST_CASE("a partition off the grid is reported, and no cell is created beside i
   CHECK(conflict->message.find("public.legacy") != std::string::npos);
   // Cells before and after it would leave [21st 00:00, 21st 12:00) and [22nd 12:00, 23rd) as
   // holes routed to DEFAULT forever.
-  for (const auto& action : plan.actions) CHECK_FALSE(action.creates.has_value());
+  for (const auto& action : plan.actions) CHECK(action.creates.empty());
 }
 
 TEST_CASE("a coarser hand-made layout is reported, not extended with cells of another width") {
@@ -232,7 +232,7 @@ TEST_CASE("a coarser hand-made layout is reported, not extended with cells of an
   const Finding* mismatch = find(plan, "LayoutMismatch");
   REQUIRE(mismatch != nullptr);
   CHECK(mismatch->message.find("public.events_2026_11") != std::string::npos);
-  for (const auto& action : plan.actions) CHECK_FALSE(action.creates.has_value());
+  for (const auto& action : plan.actions) CHECK(action.creates.empty());
 }
 
 TEST_CASE("an expired partition off the grid does not hold back the forward buffer") {
@@ -349,7 +349,7 @@ TEST_CASE("integer keys anchor on the maximum key") {
   spec.default_enabled = false;
   const Plan plan = plan_reconcile(spec, table, {}, kNow);
   std::vector<std::string> created;
-  for (const auto& action : plan.actions) created.push_back(action.creates->name.name);
+  for (const auto& action : plan.actions) created.push_back(action.creates.at(0).name.name);
   CHECK(created == std::vector<std::string>{"events_p2000", "events_p3000", "events_p4000"});
   CHECK(plan.actions[0].statements[1].find("FOR VALUES FROM (2000) TO (3000)") !=
         std::string::npos);
@@ -364,7 +364,7 @@ TEST_CASE("a MINVALUE partition is understood: the cells after it are filled") {
   const Plan plan = plan_reconcile(daily_spec(), table, {}, kNow);
   std::vector<std::string> created;
   for (const auto& action : plan.actions) {
-    if (action.creates) created.push_back(action.creates->name.name);
+    for (const auto& cell : action.creates) created.push_back(cell.name.name);
   }
   // Now (the 21st) and three ahead first, then the gap the history partition leaves.
   CHECK(created == std::vector<std::string>{"events_p20261121", "events_p20261122",

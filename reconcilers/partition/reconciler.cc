@@ -5,6 +5,7 @@
 #include "reconcilers/partition/catalog_reader.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/guards.h"
+#include "reconcilers/partition/transaction_packing.h"
 
 namespace partop {
 namespace {
@@ -107,6 +108,8 @@ PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
   }
   planned.table = read_table(session, policy.spec);
   planned.plan = plan_reconcile(policy.spec, planned.table, planned.server, clock_.now());
+  planned.plan.actions =
+      pack_new_partitions(std::move(planned.plan.actions), planned.table.default_rows);
   return planned;
 }
 
