@@ -224,7 +224,7 @@ void reconcile_each(const runtime::FileSource& source, const Options& options,
       Outcome outcome;
       outcome.policy = resource.key();
       outcome.table = resource.spec.table.display();
-      set_summary_conditions(outcome, false, "DatabaseUnavailable", error.what(), false);
+      set_summary_conditions(outcome, false, error.unavailable_reason(), error.what(), false);
       outcomes.push_back(outcome);
     }
   }

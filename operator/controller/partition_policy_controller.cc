@@ -71,7 +71,7 @@ Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::s
     const auto session = connector_.connect(dsn, policy.spec.guards.lock_timeout);
     return PartitionReconciler(clock_, stop_requested_).reconcile(*session, policy, mode_);
   } catch (const DatabaseError& error) {
-    return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
+    return unavailable_outcome(policy, error.unavailable_reason(), error.what());
   }
 }
 

@@ -120,7 +120,7 @@ class SlicedController : public runtime::Reconciler {
           outcome = typename Kind::Engine(clock_, stop_requested_, slice_)
                         .reconcile(*session, *parsed, ReconcileMode::kApply);
         } catch (const DatabaseError& error) {
-          outcome = not_run_outcome(key, table, "DatabaseUnavailable", error.what());
+          outcome = not_run_outcome(key, table, error.unavailable_reason(), error.what());
           outcome.retry_with_backoff = true;
         }
         result = next_after_slice(outcome);

@@ -31,8 +31,10 @@ inline constexpr std::string_view kPartopConflictSqlstate = "PT409";
 
 class DatabaseError : public std::runtime_error {
  public:
+  // libpq ends its messages with a newline; conditions and logs get the message without it.
   DatabaseError(const std::string& message, std::string sqlstate)
-      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+      : std::runtime_error(message.substr(0, message.find_last_not_of(" \n") + 1)),
+        sqlstate_(std::move(sqlstate)) {}
   const std::string& sqlstate() const { return sqlstate_; }
   bool is_lock_timeout() const { return sqlstate_ == "55P03"; }
   bool is_statement_timeout() const { return sqlstate_ == "57014"; }
@@ -42,6 +44,14 @@ class DatabaseError : public std::runtime_error {
   bool is_transaction_rollback() const { return sqlstate_.rfind("40", 0) == 0; }
   bool is_partop_conflict() const { return sqlstate_ == kPartopConflictSqlstate; }
   bool is_connection_failure() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0; }
+  // Class 28: the server refused the credentials or the role (wrong password, NOLOGIN, no
+  // pg_hba.conf entry). Retrying does not help; a human must fix the Secret or the role.
+  bool is_authentication_failure() const { return sqlstate_.rfind("28", 0) == 0; }
+  // The condition reason for an error reaching or using the database: AuthenticationFailed
+  // (Stalled) or DatabaseUnavailable (transient).
+  std::string unavailable_reason() const {
+    return is_authentication_failure() ? "AuthenticationFailed" : "DatabaseUnavailable";
+  }
 
  private:
   std::string sqlstate_;

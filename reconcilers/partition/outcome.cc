@@ -8,10 +8,11 @@ namespace partop {
 
 Outcome outcome_of_error(Outcome base, const std::string& doing, const std::exception& error) {
   const auto* database = dynamic_cast<const DatabaseError*>(&error);
-  const std::string reason = database == nullptr                     ? "InternalError"
-                             : database->is_lock_timeout()           ? "LockTimeout"
-                             : database->is_insufficient_privilege() ? "InsufficientPrivilege"
-                                                                     : "DatabaseUnavailable";
+  const std::string reason = database == nullptr           ? "InternalError"
+                             : database->is_lock_timeout() ? "LockTimeout"
+                             : database->is_insufficient_privilege()
+                                 ? "InsufficientPrivilege"
+                                 : database->unavailable_reason();
   base.retry_with_backoff = reason != "InsufficientPrivilege";
   set_summary_conditions(base, false, reason,
                          database == nullptr ? error.what() : doing + ": " + error.what(), false);
@@ -106,7 +107,7 @@ bool needs_human(const std::string& reason) {
          reason == "ColumnsChanged" || reason == "SourceNotFound" ||
          reason == "SourceColumnsMissing" || reason == "RangeNotOnPartitionBounds" ||
          reason == "RangeIncludesCurrent" || reason == "ReplacedNameTaken" ||
-         reason == "UnsupportedPartition";
+         reason == "UnsupportedPartition" || reason == "AuthenticationFailed";
 }
 
 void set_summary_conditions(Outcome& outcome, bool ready, const std::string& reason,

@@ -5,6 +5,19 @@
 namespace partop {
 namespace {
 
+// libpq reports a refused login as a connection failure without its SQLSTATE: the server's
+// class 28 messages are recognised by their text (English server messages, as lc_messages is
+// by default), everything else counts as unreachable ("").
+std::string connection_failure_sqlstate(const std::string& message) {
+  const auto has = [&](const char* text) { return message.find(text) != std::string::npos; };
+  if (!has("FATAL")) return "";
+  if (has("password authentication failed")) return "28P01";
+  if (has("is not permitted to log in") || has("no pg_hba.conf entry") ||
+      has("authentication failed") || (has("role \"") && has("\" does not exist")))
+    return "28000";
+  return "";
+}
+
 [[noreturn]] void rethrow_as_database_error(const std::string& dsn) {
   try {
     throw;
@@ -23,7 +36,7 @@ namespace {
     throw DatabaseError(e.what(), "40000");
   } catch (const pqxx::broken_connection& e) {
     throw DatabaseError(std::string("connection to ") + redact_dsn(dsn) + " failed: " + e.what(),
-                        "");
+                        connection_failure_sqlstate(e.what()));
   } catch (const pqxx::in_doubt_error& e) {
     throw DatabaseError(std::string("commit outcome unknown: ") + e.what(), "");
   }

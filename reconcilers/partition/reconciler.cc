@@ -84,7 +84,7 @@ Outcome unavailable_outcome(const Policy& policy, const std::string& reason,
                             const std::string& message) {
   Outcome outcome = base_outcome(policy);
   outcome.retry_with_backoff = true;
-  set_summary_conditions(outcome, false, reason, message, true);
+  set_summary_conditions(outcome, false, reason, message, !needs_human(reason));
   return outcome;
 }
 
@@ -236,7 +236,7 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
                              std::string("reading the table: ") + error.what(), false);
       return denied;
     }
-    return unavailable_outcome(policy, "DatabaseUnavailable", error.what());
+    return unavailable_outcome(policy, error.unavailable_reason(), error.what());
   }
 }
 
