@@ -28,6 +28,21 @@ json merge_conditions(const json& previous, const std::vector<Condition>& curren
   return out;
 }
 
+namespace {
+
+// The first kStatusActionsListed of `actions`, and a line saying how many more there are.
+json listed_actions(const std::vector<std::string>& actions) {
+  json out = json::array();
+  for (size_t i = 0; i < actions.size() && i < kStatusActionsListed; ++i) out.push_back(actions[i]);
+  if (actions.size() > kStatusActionsListed) {
+    out.push_back("... and " + std::to_string(actions.size() - kStatusActionsListed) +
+                  " more (partop plan lists them all)");
+  }
+  return out;
+}
+
+}  // namespace
+
 json build_status(const json& previous, const Outcome& outcome, int64_t generation,
                   const std::string& now) {
   const json engine = outcome.to_json();
@@ -40,8 +55,10 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
       {"defaultRows", engine["defaultRows"]},
       {"invalidIndexes", engine["invalidIndexes"]},
       {"rowsDrained", engine["rowsDrained"]},
-      {"actionsTaken", engine["actionsTaken"]},
-      {"actionsPending", engine["actionsPending"]},
+      {"actionsTaken", listed_actions(outcome.actions_taken)},
+      {"actionsTakenCount", outcome.actions_taken.size()},
+      {"actionsPending", listed_actions(outcome.actions_pending)},
+      {"actionsPendingCount", outcome.actions_pending.size()},
       {"lastReconcileTime", now}};
   if (const auto& migration = outcome.migration) {
     status["phase"] = migration->phase.empty() ? "Pending" : migration->phase;

@@ -17,6 +17,11 @@ nlohmann::json merge_conditions(const nlohmann::json& previous,
                                 const std::vector<Condition>& current, int64_t generation,
                                 const std::string& now);
 
+// How many actions taken or pending the status lists; the rest is counted
+// (actionsTakenCount, actionsPendingCount) and `partop plan` prints them all. A plan of thousands
+// of steps must not make the object approach the API server's size limit.
+inline constexpr size_t kStatusActionsListed = 10;
+
 // The whole status. `previous` is the object's current .status (or null).
 nlohmann::json build_status(const nlohmann::json& previous, const Outcome& outcome,
                             int64_t generation, const std::string& now);

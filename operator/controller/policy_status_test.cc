@@ -37,4 +37,20 @@ TEST_CASE("status is rewritten only when more than the reconcile time changed") 
   CHECK(status_changed(nullptr, first));
 }
 
+TEST_CASE("status lists the first actions and counts them all") {
+  Outcome outcome;
+  outcome.conditions = {{"Ready", "False", "Suspended", "suspended"}};
+  for (int i = 0; i < 6879; ++i)
+    outcome.actions_pending.push_back("create partition " + std::to_string(i));
+  outcome.actions_taken = {"create DEFAULT"};
+  const json status = build_status(nullptr, outcome, 1, "2026-02-02T00:00:00Z");
+  REQUIRE(status["actionsPending"].size() == kStatusActionsListed + 1);
+  CHECK(status["actionsPending"][0] == "create partition 0");
+  CHECK(status["actionsPending"].back() == "... and 6869 more (partop plan lists them all)");
+  CHECK(status["actionsPendingCount"] == 6879);
+  CHECK(status["actionsTaken"] == json::array({"create DEFAULT"}));
+  CHECK(status["actionsTakenCount"] == 1);
+  CHECK(status.dump().size() < 2000);
+}
+
 }  // namespace partop::controller
