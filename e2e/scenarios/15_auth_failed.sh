@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A role that may not log in is a failure a human must fix: Ready=False and Stalled=True with
 # reason AuthenticationFailed, a message without libpq's trailing newline, an Event; the
-# unreachable server next to it stays the transient DatabaseUnavailable (Stalled=False).
+# unreachable server next to it stays the transient DatabaseUnavailable (Stalled=False); both
+# count in partop_reconcile_errors_total with their reason.
 source "$(dirname "$0")/../lib.sh"
 setup
 role="nologin_$DB"
@@ -30,5 +31,11 @@ grep -q 'is not permitted to log in' <<<"$message" || fail "message does not say
 wait_until 10 "AuthenticationFailed event" has_event AuthenticationFailed refused
 wait_until 30 "offline reports DatabaseUnavailable" reason_is offline DatabaseUnavailable
 assert_eq "$(condition offline Stalled)" False "Stalled of offline"
+# Both count as errors, with their reasons.
+metrics=$(curl -s "http://127.0.0.1:$(metrics_port main)/metrics")
+for reason in AuthenticationFailed DatabaseUnavailable; do
+  grep -Eq "^partop_reconcile_errors_total\{controller=\"partitionpolicy\",reason=\"$reason\"\} [1-9]" <<<"$metrics" ||
+    fail "no $reason in partop_reconcile_errors_total: $(grep reconcile_errors <<<"$metrics")"
+done
 psql_db -c "DROP ROLE $role" >/dev/null
 pass

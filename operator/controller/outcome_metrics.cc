@@ -19,4 +19,15 @@ void record_steps(runtime::Metrics& metrics, const Outcome& outcome) {
   if (const std::string guard = guard_name(reason); !guard.empty()) metrics.guard_blocked(guard);
 }
 
+std::string failure_of(const Outcome& outcome) {
+  if (outcome.ready()) return "";
+  const std::string reason = outcome.ready_reason();
+  const std::string guard = guard_name(reason);
+  if (!guard.empty() && guard != "storage") return "";
+  if (reason == "InProgress" || reason == "Suspended" || reason == "ShuttingDown" ||
+      reason == "MaintenanceWindowClosed")
+    return "";
+  return reason;
+}
+
 }  // namespace partop::controller

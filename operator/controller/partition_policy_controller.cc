@@ -110,6 +110,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
 
   backend_->report(*object, outcome);
   record_metrics(ns, name, outcome);
+  result.failure = failure_of(outcome);
   return result;
 }
 

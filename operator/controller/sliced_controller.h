@@ -130,6 +130,7 @@ class SlicedController : public runtime::Reconciler {
     record_steps(metrics_, outcome);
     if (const auto left = Kind::remaining(outcome))
       metrics_.set_remaining(Kind::kRemainingWork, ns, name, *left);
+    result.failure = failure_of(outcome);
     return result;
   }
 

@@ -129,29 +129,35 @@ void Controller::work(WorkQueue& queue) {
 
 void Controller::finish(WorkQueue& queue, const std::string& key, const Result& result,
                         double seconds) {
+  const std::string failure = !result.failure.empty()               ? result.failure
+                              : result.next == Result::Next::kError ? "InternalError"
+                                                                    : "";
+  const auto finished = [&](const char* label) {
+    metrics_.reconcile_finished(options_.name, label, seconds, failure);
+  };
   switch (result.next) {
     case Result::Next::kDone:
       queue.forget(key);
-      metrics_.reconcile_finished("success", seconds, false);
+      finished("success");
       break;
     case Result::Next::kRequeueAfter:
       queue.forget(key);
       queue.add_after(key, result.after);
-      metrics_.reconcile_finished("requeue_after", seconds, false);
+      finished("requeue_after");
       break;
     case Result::Next::kContinue:
       // Marks the key dirty: it is queued again, behind the others, when done() is called.
       queue.forget(key);
       queue.add(key);
-      metrics_.reconcile_finished("continue", seconds, false);
+      finished("continue");
       break;
     case Result::Next::kGuardDeferred:
       queue.add_rate_limited(key, options_.guard_backoff);
-      metrics_.reconcile_finished("requeue", seconds, false);
+      finished("requeue");
       break;
     case Result::Next::kError:
       queue.add_rate_limited(key, options_.error_backoff);
-      metrics_.reconcile_finished("error", seconds, true);
+      finished("error");
       break;
   }
 }

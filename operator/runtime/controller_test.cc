@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "operator/runtime/manager.h"
-#include "tests/support/fake_clock.h"
 #include "tests/support/eventually.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/fake_kube_client.h"
 
 namespace partop::runtime {

@@ -23,9 +23,9 @@ Metrics::Metrics()
               .Register(*registry_)),
       reconcile_errors_(BuildCounter()
                             .Name("partop_reconcile_errors_total")
-                            .Help("Reconciles that ended in an error.")
-                            .Register(*registry_)
-                            .Add({})),
+                            .Help("Reconciles that fell short of their goal for a reason other "
+                                  "than a deliberate deferral, by controller and reason.")
+                            .Register(*registry_)),
       reconcile_duration_(BuildHistogram()
                               .Name("partop_reconcile_duration_seconds")
                               .Help("Time spent in one reconcile.")
@@ -91,10 +91,12 @@ Metrics::Metrics()
                                     .Help("Rows a migration has still to copy (an estimate).")
                                     .Register(*registry_)) {}
 
-void Metrics::reconcile_finished(const std::string& result, double seconds, bool error) {
+void Metrics::reconcile_finished(const std::string& controller, const std::string& result,
+                                 double seconds, const std::string& failure) {
   reconcile_total_.Add({{"result", result}}).Increment();
   reconcile_duration_.Observe(seconds);
-  if (error) reconcile_errors_.Increment();
+  if (!failure.empty())
+    reconcile_errors_.Add({{"controller", controller}, {"reason", failure}}).Increment();
 }
 
 void Metrics::ddl_applied(const std::string& action) {

@@ -32,7 +32,10 @@ class Metrics {
  public:
   Metrics();
 
-  void reconcile_finished(const std::string& result, double seconds, bool error);
+  // One reconcile of `controller`'s: what comes next (`result`), how long it took, and the
+  // reason it fell short of its goal ("" when it did not: no error counted).
+  void reconcile_finished(const std::string& controller, const std::string& result, double seconds,
+                          const std::string& failure);
   // Work-queue figures, labelled by controller: the queue's depth now, and keys added and
   // rate-limited re-adds since the last sample.
   void sample_queue(const std::string& controller, size_t depth, uint64_t adds, uint64_t retries);
@@ -54,7 +57,7 @@ class Metrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& reconcile_total_;
-  prometheus::Counter& reconcile_errors_;
+  prometheus::Family<prometheus::Counter>& reconcile_errors_;
   prometheus::Histogram& reconcile_duration_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Family<prometheus::Counter>& queue_adds_;

@@ -22,14 +22,20 @@ struct Result {
   };
   Next next = Next::kDone;
   std::chrono::milliseconds after{0};
+  // Why the reconcile fell short of its goal for a reason other than a deliberate deferral (a
+  // guard, a maintenance window, work continuing): a condition reason, a bounded set. It counts
+  // in partop_reconcile_errors_total{reason} whatever comes next — a Stalled object waits for a
+  // human yet is an error all the same. Empty: no failure (kError without one counts as
+  // "InternalError").
+  std::string failure;
 
   static Result done() { return {}; }
   static Result requeue_after(std::chrono::milliseconds delay) {
-    return {Next::kRequeueAfter, delay};
+    return {Next::kRequeueAfter, delay, {}};
   }
-  static Result continue_now() { return {Next::kContinue, {}}; }
-  static Result guard_deferred() { return {Next::kGuardDeferred, {}}; }
-  static Result error() { return {Next::kError, {}}; }
+  static Result continue_now() { return {Next::kContinue, {}, {}}; }
+  static Result guard_deferred() { return {Next::kGuardDeferred, {}, {}}; }
+  static Result error() { return {Next::kError, {}, {}}; }
 };
 
 class Reconciler {

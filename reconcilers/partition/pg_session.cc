@@ -63,9 +63,9 @@ class PgSession : public DatabaseSession {
     try {
       connection_ = std::make_unique<pqxx::connection>(dsn);
       pqxx::nontransaction setup(*connection_);
-      setup.exec("SET TimeZone = 'UTC'");
-      setup.exec("SET application_name = 'partop'");
-      setup.exec("SET lock_timeout = " + milliseconds_literal(read_lock_timeout_));
+      // One round trip for the session's settings.
+      setup.exec("SET TimeZone = 'UTC'; SET application_name = 'partop'; SET lock_timeout = " +
+                 milliseconds_literal(read_lock_timeout_));
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
