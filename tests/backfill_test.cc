@@ -26,14 +26,10 @@ void create_usage(const TestDatabase& db) {
     CREATE TABLE usage (id bigint NOT NULL, day timestamptz NOT NULL, tenant int NOT NULL,
                         amount bigint NOT NULL, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
     CREATE INDEX usage_tenant ON usage (tenant);
-    DO $$ BEGIN
-      FOR i IN -12..2 LOOP
-        EXECUTE format('CREATE TABLE %I PARTITION OF usage FOR VALUES FROM (%L) TO (%L)',
-                       'usage_p' || to_char(current_date + i, 'YYYYMMDD'),
-                       (current_date + i)::timestamp AT TIME ZONE 'UTC',
-                       (current_date + i + 1)::timestamp AT TIME ZONE 'UTC');
-      END LOOP;
-    END $$;
+  )");
+  db.create_daily_partitions("usage", -12, 2);
+  db.exec(R"(
+    SET timezone = 'UTC';
     INSERT INTO usage SELECT i,
         current_date::timestamp AT TIME ZONE 'UTC' - ((i % 12) + 1) * interval '1 day'
           + (i % 1440) * interval '1 minute', i % 7, 1

@@ -51,14 +51,10 @@ TEST_CASE("a PostgreSQL restart in the middle of a backfill leaves each partitio
     SET timezone = 'UTC';
     CREATE TABLE usage (id bigint NOT NULL, day timestamptz NOT NULL, amount bigint NOT NULL,
                         PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
-    DO $$ BEGIN
-      FOR i IN -10..2 LOOP
-        EXECUTE format('CREATE TABLE %I PARTITION OF usage FOR VALUES FROM (%L) TO (%L)',
-                       'usage_p' || to_char(current_date + i, 'YYYYMMDD'),
-                       (current_date + i)::timestamp AT TIME ZONE 'UTC',
-                       (current_date + i + 1)::timestamp AT TIME ZONE 'UTC');
-      END LOOP;
-    END $$;
+  )");
+  db.create_daily_partitions("usage", -10, 2);
+  db.exec(R"(
+    SET timezone = 'UTC';
     INSERT INTO usage SELECT i, current_date::timestamp AT TIME ZONE 'UTC'
         - ((i % 10) + 1) * interval '1 day' + (i % 86400) * interval '1 second', 1
       FROM generate_series(1, 400000) i;

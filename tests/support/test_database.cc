@@ -129,6 +129,23 @@ void TestDatabase::reset_ddl_log() const {
   exec("TRUNCATE partop_test_ddl_log");
 }
 
+void TestDatabase::create_daily_partitions(const std::string& table, int first_day,
+                                           int last_day) const {
+  exec(
+      "SET timezone = 'UTC';\nDO $$ BEGIN\n"
+      "  FOR i IN " +
+      std::to_string(first_day) + ".." + std::to_string(last_day) +
+      " LOOP\n"
+      "    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',\n"
+      "                   '" +
+      table + "_p' || to_char(current_date + i, 'YYYYMMDD'), '" + table +
+      "',\n"
+      "                   (current_date + i)::timestamp AT TIME ZONE 'UTC',\n"
+      "                   (current_date + i + 1)::timestamp AT TIME ZONE 'UTC');\n"
+      "  END LOOP;\n"
+      "END $$");
+}
+
 std::vector<std::string> TestDatabase::partitions(const std::string& table) const {
   std::vector<std::string> names;
   for (const auto& row :

@@ -42,6 +42,9 @@ class TestDatabase {
   void reset_ddl_log() const;
   // Partition names of `table` in bound order, DEFAULT last.
   std::vector<std::string> partitions(const std::string& table) const;
+  // Daily partitions <table>_pYYYYMMDD of a table partitioned by a timestamptz, made by hand
+  // (CREATE TABLE ... PARTITION OF), for the UTC days current_date + first_day to + last_day.
+  void create_daily_partitions(const std::string& table, int first_day, int last_day) const;
 
  private:
   std::string name_;
