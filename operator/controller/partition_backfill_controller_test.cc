@@ -39,21 +39,28 @@ json with_ready(json object, const std::string& status, const std::string& reaso
   return object;
 }
 
-}  // namespace
-
-TEST_CASE("a complete backfill gives up its table's claim, a running one keeps it") {
-  testing::MemoryStore backfills, migrations, policies;
-  runtime::TableClaims claims;
-  const FixedDsnBackend backend("postgresql://partop@db/app");
-  add_rewrite_claims<BackfillKind>(claims, backfills, policies, backend);
-  add_rewrite_claims<MigrationKind>(claims, migrations, policies, backend);
-  const json second = backfill("second", "2026-01-02T00:00:00Z");
-  const auto owner = [&] {
+// Backfills and migrations claiming tables of one database; `second`, a backfill of
+// public.usage created after the others, asks who owns its table.
+struct Claimants {
+  Claimants() {
+    add_rewrite_claims<BackfillKind>(claims, backfills, policies, backend);
+    add_rewrite_claims<MigrationKind>(claims, migrations, policies, backend);
+    backfills.put(second);
+  }
+  std::optional<std::string> owner() const {
     return claims.owner_other_than("PartitionBackfill", second, "public.usage",
                                    "postgresql://partop@db/app");
-  };
-  backfills.put(second);
+  }
+  testing::MemoryStore backfills, migrations, policies;
+  runtime::TableClaims claims;
+  const FixedDsnBackend backend{"postgresql://partop@db/app"};
+  const json second = backfill("second", "2026-01-02T00:00:00Z");
+};
 
+}  // namespace
+
+TEST_CASE_FIXTURE(Claimants,
+                  "a complete backfill gives up its table's claim, a running one keeps it") {
   backfills.put(with_ready(backfill("first", "2026-01-01T00:00:00Z"), "False", "InProgress", 1));
   CHECK(owner() == std::optional<std::string>("PartitionBackfill app/first"));
 
@@ -65,26 +72,12 @@ TEST_CASE("a complete backfill gives up its table's claim, a running one keeps i
   CHECK(owner() == std::optional<std::string>("PartitionBackfill app/first"));
 }
 
-}  // namespace partop::controller
-
-namespace partop::controller {
-
-TEST_CASE("a backfill naming its table through policyRef claims the policy's table") {
-  testing::MemoryStore backfills, migrations, policies;
-  runtime::TableClaims claims;
-  const FixedDsnBackend backend("postgresql://partop@db/app");
-  add_rewrite_claims<BackfillKind>(claims, backfills, policies, backend);
-  add_rewrite_claims<MigrationKind>(claims, migrations, policies, backend);
+TEST_CASE_FIXTURE(Claimants,
+                  "a backfill naming its table through policyRef claims the policy's table") {
   json by_policy = backfill("by-policy", "2026-01-01T00:00:00Z");
   by_policy["spec"].erase("table");
   by_policy["spec"]["policyRef"] = {{"name", "usage"}};
   backfills.put(by_policy);
-  const json second = backfill("second", "2026-01-02T00:00:00Z");
-  backfills.put(second);
-  const auto owner = [&] {
-    return claims.owner_other_than("PartitionBackfill", second, "public.usage",
-                                   "postgresql://partop@db/app");
-  };
   // Until the policy exists the reference leads nowhere: it claims nothing.
   CHECK_FALSE(owner().has_value());
   policies.put({{"metadata", {{"name", "usage"}, {"namespace", "app"}}},
