@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "reconcilers/partition/layout.h"
+#include "tests/support/observed_tables.h"
 
 namespace partop {
 namespace {
@@ -12,16 +13,9 @@ const TimePoint kNow = TimePoint{} + std::chrono::seconds(epoch_seconds(2026, 11
 // usage, daily partitions from November 1 to 24, the source usage_v2, range [Nov 10, Nov 13).
 ObservedBackfill observed() {
   ObservedBackfill out;
+  out.table = testing::range_partitioned_table({"public", "usage"}, "day",
+                                               "timestamp with time zone", {"id", "day", "amount"});
   ObservedTable& table = out.table;
-  table.name = {"public", "usage"};
-  table.exists = true;
-  table.relkind = 'p';
-  table.strategy = "range";
-  table.key_column_count = 1;
-  table.key_column = "day";
-  table.key_type_name = "timestamp with time zone";
-  table.key_type = KeyType::kTimestampTz;
-  table.columns = {"id", "day", "amount"};
   for (int day = 1; day <= 24; ++day) {
     const KeyValue lower = epoch_seconds(2026, 11, static_cast<unsigned>(day));
     table.partitions.push_back(

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tests/support/observed_tables.h"
+
 namespace partop {
 namespace {
 
@@ -19,16 +21,9 @@ PolicySpec daily_spec() {
 }
 
 ObservedTable partitioned_table() {
-  ObservedTable table;
-  table.name = {"public", "events"};
-  table.exists = true;
-  table.relkind = 'p';
-  table.strategy = "range";
-  table.key_column_count = 1;
-  table.key_column = "created_at";
-  table.key_type_name = "timestamp with time zone";
-  table.key_type = KeyType::kTimestampTz;
-  table.columns = {"id", "created_at", "payload"};
+  ObservedTable table =
+      testing::range_partitioned_table({"public", "events"}, "created_at",
+                                       "timestamp with time zone", {"id", "created_at", "payload"});
   table.partitions.push_back({{"public", "events_default"}, true});
   return table;
 }

@@ -9,20 +9,13 @@
 
 #include "reconcilers/partition/planner.h"
 #include "reconcilers/partition/policy_parser.h"
+#include "tests/support/observed_tables.h"
 
 namespace {
 
-partop::ObservedTable observed_table(partop::KeyType key_type) {
-  partop::ObservedTable table;
-  table.name = {"public", "events"};
-  table.exists = true;
-  table.relkind = 'p';
-  table.strategy = "range";
-  table.key_column_count = 1;
-  table.key_column = "created_at";
-  table.key_type = key_type;
-  table.key_type_name = std::string(partop::key_type_sql_name(key_type));
-  table.columns = {"id", "created_at", "payload"};
+partop::ObservedTable observed_table(const std::string& key_type_name) {
+  partop::ObservedTable table = partop::testing::range_partitioned_table(
+      {"public", "events"}, "created_at", key_type_name, {"id", "created_at", "payload"});
   table.max_key = 123456;
   table.partitions.push_back({{"public", "events_default"}, true});
   table.default_buckets = {{0, 3}};
@@ -32,11 +25,10 @@ partop::ObservedTable observed_table(partop::KeyType key_type) {
 
 void plan_all(const partop::Policy& policy) {
   const auto now = std::chrono::system_clock::time_point{} + std::chrono::seconds(1795000000);
-  for (auto key_type :
-       {partop::KeyType::kTimestampTz, partop::KeyType::kDate, partop::KeyType::kBigint}) {
+  for (const char* key_type_name : {"timestamp with time zone", "date", "bigint"}) {
     partop::PolicySpec spec = policy.spec;
     spec.premake = std::min(spec.premake, 50);  // bound the work per input, not the logic
-    (void)partop::plan_reconcile(spec, observed_table(key_type), {}, now);
+    (void)partop::plan_reconcile(spec, observed_table(key_type_name), {}, now);
   }
 }
 
