@@ -22,12 +22,14 @@
 #include "operator/runtime/manager.h"
 #include "reconcilers/backfill/backfill_parser.h"
 #include "reconcilers/backfill/backfill_reconciler.h"
+#include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/migration/migration_parser.h"
 #include "reconcilers/migration/migration_reconciler.h"
 #include "reconcilers/partition/executor.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
 #include "reconcilers/partition/reconciler.h"
+#include "reconcilers/partition/sql_text.h"
 
 namespace partop::cli {
 namespace {
@@ -298,6 +300,38 @@ bool print_plan(const std::vector<Finding>& findings, const std::vector<Action>&
   return clean;
 }
 
+// Prints what a range policy's reconcile would run; `what` heads it ("policy", "tenant").
+bool print_range_plan(DatabaseSession& session, const Policy& policy, const std::string& what) {
+  const Plan plan = PartitionReconciler(system_clock()).observe_and_plan(session, policy).plan;
+  std::cout << "-- " << what << " " << policy.key() << " (" << policy.spec.table.display()
+            << "): " << plan.actions.size() << " action(s)\n";
+  return print_plan(plan.findings, plan.actions, policy.spec.guards);
+}
+
+// Prints a list policy's plan: the list level, then each existing tenant's sub-tree. A tenant
+// whose partition the list level creates has its sub-tree planned by the reconcile after that.
+bool print_list_plan(DatabaseSession& session, const Policy& policy) {
+  const ListPlan plan =
+      ListPartitionReconciler(system_clock()).observe_and_plan(session, policy).plan;
+  std::cout << "-- policy " << policy.key() << " (" << policy.spec.table.display()
+            << ", list): " << plan.tenants.size() << " tenant(s), " << plan.plan.actions.size()
+            << " action(s) on the list level\n";
+  bool clean = print_plan(plan.plan.findings, plan.plan.actions, policy.spec.guards);
+  std::set<std::string> planned;
+  for (const ListTenant& tenant : plan.tenants) {
+    if (tenant.problem) {
+      std::cout << "-- tenant " << sql::literal(tenant.value) << ": " << tenant.problem->reason
+                << ": " << tenant.problem->message << "\n";
+    } else if (!tenant.exists && policy.spec.has_interval()) {
+      std::cout << "-- tenant " << sql::literal(tenant.value) << ": its sub-tree is planned once "
+                << tenant.partition.display() << " exists\n";
+    } else if (tenant.sub_tree && planned.insert(tenant.partition.display()).second) {
+      clean &= print_range_plan(session, sub_tree_policy(policy, tenant), "tenant");
+    }
+  }
+  return clean;
+}
+
 // Prints the plan of each document of `source` (PartitionMigration, PartitionBackfill) through
 // `print(session, resource)`; false when one is invalid, unreachable or blocked.
 template <typename Parse, typename Print>
@@ -363,12 +397,8 @@ int run_plan(const std::vector<std::string>& args) {
       }
       try {
         const auto session = open_pg_session(options.dsn, policy.spec.guards.lock_timeout);
-        const PlannedReconcile planned =
-            PartitionReconciler(system_clock()).observe_and_plan(*session, policy);
-        const Plan& plan = planned.plan;
-        std::cout << "-- policy " << policy.key() << " (" << policy.spec.table.display()
-                  << "): " << plan.actions.size() << " action(s)\n";
-        all_clean &= print_plan(plan.findings, plan.actions, policy.spec.guards);
+        all_clean &= policy.spec.list ? print_list_plan(*session, policy)
+                                      : print_range_plan(*session, policy, "policy");
       } catch (const DatabaseError& error) {
         std::cout << "-- policy " << policy.key() << ": DatabaseUnavailable: " << error.what()
                   << "\n";

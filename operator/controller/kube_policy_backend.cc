@@ -23,6 +23,7 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
     switch (kind) {
       case ActionKind::kCreateDefault:
       case ActionKind::kCreatePartition:
+      case ActionKind::kCreateListPartition:
         ++counts["PartitionsCreated"];
         break;
       case ActionKind::kDrainDefault:

@@ -6,6 +6,7 @@
 #include "operator/controller/outcome_metrics.h"
 #include "operator/controller/table_claim.h"
 #include "operator/runtime/informer.h"
+#include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/partition/policy_parser.h"
 #include "reconcilers/partition/reconciler.h"
 
@@ -69,7 +70,7 @@ void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore&
 Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn) {
   try {
     const auto session = connector_.connect(dsn, policy.spec.guards.lock_timeout);
-    return PartitionReconciler(clock_, stop_requested_).reconcile(*session, policy, mode_);
+    return reconcile_policy(*session, policy, mode_, clock_, stop_requested_);
   } catch (const DatabaseError& error) {
     return unavailable_outcome(policy, error.unavailable_reason(), error.what());
   }

@@ -79,6 +79,7 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
     status["currentPartition"] = backfill->current.empty() ? json() : json(backfill->current);
     status["progress"] = std::to_string(backfill->done) + "/" + std::to_string(backfill->total);
   }
+  if (outcome.tenants) status["tenants"] = engine["tenants"];
   for (const char* bound : {"oldestBound", "newestBound", "bufferedUntil"}) {
     // A merge patch removes a field set to null: bounds disappear when they no longer exist.
     status[bound] = engine[bound];

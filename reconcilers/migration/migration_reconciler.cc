@@ -4,6 +4,7 @@
 
 #include "reconcilers/partition/catalog_reader.h"
 #include "reconcilers/partition/guards.h"
+#include "reconcilers/partition/reconciler.h"
 #include "reconcilers/partition/step_run.h"
 
 namespace partop {
@@ -19,15 +20,6 @@ constexpr std::chrono::minutes kResync{10};
 
 Outcome base_outcome(const Migration& migration) {
   return resource_outcome(migration, kResync);
-}
-
-const Finding* first_problem(const std::vector<Finding>& findings) {
-  for (const auto severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
-    for (const auto& finding : findings) {
-      if (finding.severity == severity) return &finding;
-    }
-  }
-  return nullptr;
 }
 
 MigrationProgress progress_of(const Migration& migration, const PlannedMigration& planned) {

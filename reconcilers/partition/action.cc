@@ -8,6 +8,8 @@ std::string_view action_kind_name(ActionKind kind) {
       return "create-default";
     case ActionKind::kCreatePartition:
       return "create-partition";
+    case ActionKind::kCreateListPartition:
+      return "create-list-partition";
     case ActionKind::kDrainDefault:
       return "drain-default";
     case ActionKind::kCreateParentIndex:

@@ -16,6 +16,7 @@ namespace partop {
 enum class ActionKind {
   kCreateDefault,
   kCreatePartition,
+  kCreateListPartition,  // a list value's partition (a leaf, or a range sub-tree with its DEFAULT)
   kDrainDefault,
   kCreateParentIndex,
   kBuildPartitionIndex,

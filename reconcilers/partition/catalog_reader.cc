@@ -67,6 +67,34 @@ bool interval_fits_key(const IntervalSpec& interval, KeyType type) {
          !(type == KeyType::kDate && interval.unit == TimeUnit::kHour);
 }
 
+void read_default_rows(DatabaseSession& session, const PolicySpec& spec, ObservedTable& table) {
+  const ObservedPartition* default_partition = table.default_partition();
+  if (default_partition == nullptr) return;
+  const std::string relation = sql::qualified(default_partition->name);
+  if (text(session.query("SELECT EXISTS (SELECT 1 FROM ONLY " + relation + ")")[0][0]) != "t") {
+    return;
+  }
+  const std::string key = sql::identifier(table.key_column);
+  const std::string cell = cell_of_key(*table.key_type, spec.interval, key);
+  // An infinite key has no cell (and would not fit the bigint cell): it is counted apart.
+  const std::string finite = is_time_key(*table.key_type) ? "isfinite(" + key + ")" : "true";
+  const SqlRows rows =
+      session.query("SELECT cell, null_key, count(*) FROM (SELECT CASE WHEN " + finite + " THEN " +
+                    cell + " END AS cell, " + key + " IS NULL AS null_key FROM ONLY " + relation +
+                    ") s GROUP BY 1, 2 ORDER BY 1");
+  for (const auto& row : rows) {
+    const int64_t count = std::stoll(text(row[2]));
+    table.default_rows += count;
+    if (row[0]) {
+      table.default_buckets.push_back({std::stoll(*row[0]), count});
+    } else if (text(row[1]) == "f") {
+      table.default_infinite_rows += count;
+    }
+  }
+}
+
+}  // namespace
+
 void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table) {
   const SqlRows parent_rows = session.query(
       "SELECT ic.relname, ix.indisunique, am.amname, ix.indisvalid, ix.indnkeyatts,"
@@ -105,34 +133,6 @@ void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTabl
         {{text(row[0]), text(row[1])}, text(row[2]), text(row[3]), text(row[4]) == "t"});
   }
 }
-
-void read_default_rows(DatabaseSession& session, const PolicySpec& spec, ObservedTable& table) {
-  const ObservedPartition* default_partition = table.default_partition();
-  if (default_partition == nullptr) return;
-  const std::string relation = sql::qualified(default_partition->name);
-  if (text(session.query("SELECT EXISTS (SELECT 1 FROM ONLY " + relation + ")")[0][0]) != "t") {
-    return;
-  }
-  const std::string key = sql::identifier(table.key_column);
-  const std::string cell = cell_of_key(*table.key_type, spec.interval, key);
-  // An infinite key has no cell (and would not fit the bigint cell): it is counted apart.
-  const std::string finite = is_time_key(*table.key_type) ? "isfinite(" + key + ")" : "true";
-  const SqlRows rows =
-      session.query("SELECT cell, null_key, count(*) FROM (SELECT CASE WHEN " + finite + " THEN " +
-                    cell + " END AS cell, " + key + " IS NULL AS null_key FROM ONLY " + relation +
-                    ") s GROUP BY 1, 2 ORDER BY 1");
-  for (const auto& row : rows) {
-    const int64_t count = std::stoll(text(row[2]));
-    table.default_rows += count;
-    if (row[0]) {
-      table.default_buckets.push_back({std::stoll(*row[0]), count});
-    } else if (text(row[1]) == "f") {
-      table.default_infinite_rows += count;
-    }
-  }
-}
-
-}  // namespace
 
 std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
                                                KeyType key_type) {

@@ -22,4 +22,8 @@ ObservedServer read_server(DatabaseSession& session, const PolicySpec& spec);
 std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
                                                KeyType key_type);
 
+// The indexes of the table whose oid is `oid` (into table.indexes) and of its partitions, with
+// the parent index each is attached to (into table.partition_indexes).
+void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table);
+
 }  // namespace partop

@@ -105,16 +105,38 @@ std::string TableDdl::bound_check(KeyValue lower, KeyValue upper) const {
 TableDdl::NewPartition TableDdl::create_partition(
     const QualifiedName& name, KeyValue lower, KeyValue upper,
     const std::optional<QualifiedName>& drain_from) const {
+  const std::string key = sql::identifier(table_.key_column);
+  PartitionShape shape;
+  shape.bound = "FOR VALUES FROM (" + literal(lower) + ") TO (" + literal(upper) + ")";
+  shape.rows = key + " >= " + literal(lower) + " AND " + key + " < " + literal(upper);
+  return create_partition(name, shape, drain_from);
+}
+
+std::string TableDdl::create_index(const std::string& name, const QualifiedName& table,
+                                   const IndexSpec& index) const {
+  return std::string("CREATE ") + (index.unique ? "UNIQUE " : "") + "INDEX " +
+         sql::identifier(name) + " ON " + sql::qualified(table) + index_definition(index);
+}
+
+TableDdl::NewPartition TableDdl::create_partition(
+    const QualifiedName& name, const PartitionShape& shape,
+    const std::optional<QualifiedName>& drain_from) const {
   NewPartition out;
   auto& statements = out.statements;
   const std::string table = sql::qualified(name);
+  const bool sub_tree = !shape.partition_by.empty();
+  std::string like = std::string(kLikeOptions);
+  if (sub_tree) {
+    constexpr std::string_view kIndexes = " INCLUDING INDEXES";
+    like.erase(like.find(kIndexes), kIndexes.size());
+  }
   statements.push_back("CREATE TABLE " + table + " (LIKE " + sql::qualified(table_.name) + " " +
-                       std::string(kLikeOptions) + ")");
+                       like + ")" + (sub_tree ? " " + shape.partition_by : ""));
   for (auto& statement : adopt(name)) statements.push_back(std::move(statement));
+  for (const auto& statement : shape.setup) statements.push_back(statement);
   std::string refill;
   if (drain_from) {
     const std::string default_table = sql::qualified(*drain_from);
-    const std::string key = sql::identifier(table_.key_column);
     const std::string columns = columns_sql(table_.columns);
     const std::string moving = sql::identifier(kDrainTable);
     // EXCLUSIVE keeps new rows out of DEFAULT while the move runs but lets readers through;
@@ -127,16 +149,15 @@ TableDdl::NewPartition TableDdl::create_partition(
     statements.push_back("CREATE TEMPORARY TABLE " + moving + " ON COMMIT DROP AS SELECT " +
                          columns + " FROM ONLY " + default_table + " WITH NO DATA");
     out.moved_rows_statement = statements.size();
-    statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " + key +
-                         " >= " + literal(lower) + " AND " + key + " < " + literal(upper) +
-                         " RETURNING " + columns + ") INSERT INTO " + moving + " (" + columns +
-                         ") SELECT " + columns + " FROM moved");
+    statements.push_back("WITH moved AS (DELETE FROM ONLY " + default_table + " WHERE " +
+                         shape.rows + " RETURNING " + columns + ") INSERT INTO " + moving + " (" +
+                         columns + ") SELECT " + columns + " FROM moved");
     // OVERRIDING SYSTEM VALUE: the rows keep the ids an identity column gave them.
     refill = "INSERT INTO " + sql::qualified(table_.name) + " (" + columns +
              ") OVERRIDING SYSTEM VALUE SELECT " + columns + " FROM " + moving;
   }
   statements.push_back("ALTER TABLE " + sql::qualified(table_.name) + " ATTACH PARTITION " + table +
-                       " FOR VALUES FROM (" + literal(lower) + ") TO (" + literal(upper) + ")");
+                       " " + shape.bound);
   if (!refill.empty()) statements.push_back(refill);
   statements.push_back(notify());
   return out;

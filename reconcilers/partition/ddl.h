@@ -58,6 +58,23 @@ class TableDdl {
   // after it, in the same transaction.
   NewPartition create_partition(const QualifiedName& name, KeyValue lower, KeyValue upper,
                                 const std::optional<QualifiedName>& drain_from) const;
+  // What a new partition is, beyond a table like the parent: its bound, the rows the bound
+  // holds, and for a partition that is itself partitioned, its key and what it needs before it is
+  // attached. create_partition() above is one of these; a list partition is another.
+  struct PartitionShape {
+    std::string bound;         // "FOR VALUES ..."
+    std::string rows;          // a predicate on the parent's rows selecting those `bound` holds
+    std::string partition_by;  // "PARTITION BY RANGE (...)" for a sub-tree, "" for a leaf
+    // Run on the new table after it is adopted and before it is attached (a sub-tree's indexes
+    // and DEFAULT). A sub-tree copies no index from the parent: `setup` creates those it wants
+    // under their names, and ATTACH creates the parent's others.
+    std::vector<std::string> setup;
+  };
+  NewPartition create_partition(const QualifiedName& name, const PartitionShape& shape,
+                                const std::optional<QualifiedName>& drain_from) const;
+  // CREATE INDEX `name` ON `table` (not ONLY, not CONCURRENTLY): for a table no one else sees yet.
+  std::string create_index(const std::string& name, const QualifiedName& table,
+                           const IndexSpec& index) const;
   // CHECK (key IS NOT NULL AND key >= lower AND key < upper): what lets ATTACH skip its scan.
   std::string bound_check(KeyValue lower, KeyValue upper) const;
   std::string literal(KeyValue value) const;  // a key value as a SQL literal

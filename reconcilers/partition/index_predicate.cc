@@ -264,4 +264,10 @@ std::string comparable_predicate(const std::string& sql) {
   return out;
 }
 
+bool declared_index_matches(const ObservedParentIndex& observed, const IndexSpec& wanted) {
+  return observed.columns == wanted.columns && observed.include == wanted.include &&
+         observed.unique == wanted.unique && observed.method == wanted.method &&
+         comparable_predicate(observed.predicate) == comparable_predicate(wanted.where);
+}
+
 }  // namespace partop

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "reconcilers/partition/catalog.h"
+
 namespace partop {
 
 struct IndexPredicate {
@@ -25,5 +27,9 @@ std::optional<IndexPredicate> parse_index_predicate(const std::string& text, std
 // same declaration compare equal. Literals are compared as written: a literal PostgreSQL
 // rewrites (a timestamp) must be declared as PostgreSQL prints it.
 std::string comparable_predicate(const std::string& sql);
+
+// True when an index found on a parent is the one `wanted` declares: same key columns, INCLUDE
+// columns, uniqueness, method and (comparable) predicate.
+bool declared_index_matches(const ObservedParentIndex& observed, const IndexSpec& wanted);
 
 }  // namespace partop

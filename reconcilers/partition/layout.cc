@@ -18,14 +18,19 @@ uint64_t fnv1a(std::string_view text) {
 
 }  // namespace
 
+std::string short_hash(std::string_view text) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(text)));
+  return std::string(hash, 8);
+}
+
 std::string derived_name(const std::string& base, const std::string& suffix) {
   const std::string full = base + "_" + suffix;
   if (full.size() <= kMaxIdentifierBytes) return full;
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(full)));
-  const std::string tail = "_" + std::string(hash, 8) + "_" + suffix;
+  const std::string hash = short_hash(full);
+  const std::string tail = "_" + hash + "_" + suffix;
   if (tail.size() >= kMaxIdentifierBytes)
-    return full.substr(0, kMaxIdentifierBytes - 9) + "_" + std::string(hash, 8);
+    return full.substr(0, kMaxIdentifierBytes - 9) + "_" + hash;
   return base.substr(0, kMaxIdentifierBytes - tail.size()) + tail;
 }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reconcilers/partition/catalog.h"
@@ -19,6 +20,8 @@ namespace partop {
 std::string partition_name(const std::string& table, const PartitionGrid& grid, KeyValue lower);
 // "<base>_<suffix>" shortened the same way; used for child indexes and the DEFAULT partition.
 std::string derived_name(const std::string& base, const std::string& suffix);
+// Eight hex digits of a 64-bit FNV-1a hash of `text`: a short, stable tag for shortened names.
+std::string short_hash(std::string_view text);
 
 // The table's range partitions (DEFAULT left out), in the catalog's order: by lower bound.
 std::vector<const ObservedPartition*> ranged_partitions(const ObservedTable& table);

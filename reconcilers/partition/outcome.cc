@@ -81,6 +81,12 @@ nlohmann::json Outcome::to_json() const {
                        {"rowsWritten", backfill->rows_written},
                        {"current", backfill->current}};
   }
+  if (tenants) {
+    out["tenants"] = {{"total", tenants->total},
+                      {"ready", tenants->ready},
+                      {"notReady", tenants->not_ready},
+                      {"valuesWithoutSource", tenants->values_without_source}};
+  }
   if (migration) {
     out["migration"] = {{"phase", migration->phase},
                         {"target", migration->target},
@@ -105,7 +111,9 @@ bool needs_human(const std::string& reason) {
          reason == "UniqueConstraintNotCarried" || reason == "StrategyChanged" ||
          reason == "MigrationStateInconsistent" || reason == "MigrationFinalized" ||
          reason == "ColumnsChanged" || reason == "SourceNotFound" ||
-         reason == "SourceColumnsMissing" || reason == "RangeNotOnPartitionBounds" ||
+         reason == "SourceColumnsMissing" || reason == "ValuesSourceNotFound" ||
+         reason == "PartitionNameTaken" || reason == "RowsInDefault" ||
+         reason == "TenantNotSubPartitioned" || reason == "RangeNotOnPartitionBounds" ||
          reason == "RangeIncludesCurrent" || reason == "ReplacedNameTaken" ||
          reason == "UnsupportedPartition" || reason == "AuthenticationFailed";
 }

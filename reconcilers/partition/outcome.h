@@ -42,6 +42,16 @@ struct BackfillProgress {
   std::string current;       // the partition being rebuilt, "" when none
 };
 
+// Where the values of a list policy stand, as its .status shows them.
+struct TenantsProgress {
+  int total = 0;  // values the source names
+  int ready = 0;  // whose partition (and sub-tree) matches the policy
+  // "<value>: <Reason>: <message>" for the first kMaxListed tenants that are not ready.
+  std::vector<std::string> not_ready;
+  int values_without_source = 0;  // partitions' values the source no longer names (kept)
+  static constexpr size_t kMaxListed = 10;
+};
+
 struct Outcome {
   std::string policy;  // Policy::key()
   std::string table;   // schema.name
@@ -67,6 +77,7 @@ struct Outcome {
   bool more_work = false;
   std::optional<MigrationProgress> migration;
   std::optional<BackfillProgress> backfill;
+  std::optional<TenantsProgress> tenants;
 
   const Condition* condition(const std::string& type) const;
   bool ready() const;

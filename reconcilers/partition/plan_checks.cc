@@ -59,6 +59,11 @@ bool check_table(const ObservedTable& table, std::vector<Finding>& findings) {
 bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table,
                               std::vector<Finding>& findings) {
   const size_t before = findings.size();
+  if (!spec.has_interval()) {
+    invalid_spec(findings, "spec.interval",
+                 "is required: " + table.name.display() + " is partitioned by range");
+    return false;
+  }
   const bool time_key = is_time_key(*table.key_type);
   const std::string key_desc =
       "key column " + table.key_column + " is " + std::string(key_type_sql_name(*table.key_type));
@@ -76,9 +81,16 @@ bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table
     invalid_spec(findings, "spec.interval",
                  "hourly partitions need a timestamp key but the " + key_desc);
   }
+  check_index_columns(spec.indexes, table, {table.key_column}, findings);
+  return findings.size() == before;
+}
+
+void check_index_columns(const std::vector<IndexSpec>& indexes, const ObservedTable& table,
+                         const std::vector<std::string>& key_columns,
+                         std::vector<Finding>& findings) {
   const std::set<std::string> columns(table.columns.begin(), table.columns.end());
-  for (size_t i = 0; i < spec.indexes.size(); ++i) {
-    const IndexSpec& index = spec.indexes[i];
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    const IndexSpec& index = indexes[i];
     const std::string field = "spec.indexes[" + std::to_string(i) + "]";
     for (const auto* list : {&index.columns, &index.include, &index.where_columns}) {
       for (const std::string& column : *list) {
@@ -88,15 +100,16 @@ bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table
         }
       }
     }
-    if (index.unique && std::find(index.columns.begin(), index.columns.end(), table.key_column) ==
-                            index.columns.end()) {
-      invalid_spec(findings, field + ".unique",
-                   "a unique index on a partitioned table must contain the "
-                   "partition key column " +
-                       table.key_column + " (PostgreSQL cannot enforce it otherwise)");
+    if (!index.unique) continue;
+    for (const std::string& key : key_columns) {
+      if (std::find(index.columns.begin(), index.columns.end(), key) == index.columns.end()) {
+        invalid_spec(findings, field + ".unique",
+                     "a unique index on a partitioned table must contain the "
+                     "partition key column " +
+                         key + " (PostgreSQL cannot enforce it otherwise)");
+      }
     }
   }
-  return findings.size() == before;
 }
 
 }  // namespace partop

@@ -19,4 +19,10 @@ bool check_table(const ObservedTable& table, std::vector<Finding>& findings);
 bool check_spec_against_table(const PolicySpec& spec, const ObservedTable& table,
                               std::vector<Finding>& findings);
 
+// Every column an index names exists in `table`, and a unique index holds every partition key
+// column in `key_columns` (a list table's sub-trees add their range key).
+void check_index_columns(const std::vector<IndexSpec>& indexes, const ObservedTable& table,
+                         const std::vector<std::string>& key_columns,
+                         std::vector<Finding>& findings);
+
 }  // namespace partop

@@ -108,12 +108,6 @@ class PlanBuilder {
     return nullptr;
   }
 
-  bool matches(const ObservedParentIndex& observed, const IndexSpec& wanted) const {
-    return observed.columns == wanted.columns && observed.include == wanted.include &&
-           observed.unique == wanted.unique && observed.method == wanted.method &&
-           comparable_predicate(observed.predicate) == comparable_predicate(wanted.where);
-  }
-
   void plan_parent_indexes() {
     for (const IndexSpec& index : spec_.indexes) {
       const ObservedParentIndex* observed = parent_index(index.name);
@@ -126,7 +120,7 @@ class PlanBuilder {
         plan_.actions.push_back(std::move(action));
         continue;
       }
-      if (!matches(*observed, index)) {
+      if (!declared_index_matches(*observed, index)) {
         finding(Finding::Severity::kWarning, "IndexDefinitionMismatch",
                 "index " + index.name + " on " + table_.name.display() +
                     " exists with a different definition than declared; left untouched");

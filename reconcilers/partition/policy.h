@@ -83,9 +83,28 @@ struct IntervalSpec {
   std::string text;
 };
 
+// Where a list-partitioned table's values come from: the distinct non-NULL values of `column` in
+// `table`, only from rows where the boolean column `where_column` is true when it is set.
+struct ValuesSource {
+  QualifiedName table;
+  std::string column;
+  std::string where_column;  // "" = every row
+};
+
+// spec.list: the parent is PARTITION BY LIST (column); every value gets its partition. With an
+// interval, each value's partition is itself PARTITION BY RANGE (time_key) and is maintained like
+// a range-partitioned table (premake, DEFAULT, indexes, retention); without one it is a leaf.
+struct ListSpec {
+  std::string column;
+  std::vector<std::string> values;  // as written; canonicalised by the server when read
+  std::optional<ValuesSource> values_from;
+  std::string time_key;  // "" without an interval
+};
+
 struct PolicySpec {
   QualifiedName table;
-  IntervalSpec interval;
+  std::optional<ListSpec> list;
+  IntervalSpec interval;  // empty text: none (allowed only with a list)
   int premake = 7;
   bool default_enabled = true;
   bool default_drain = true;
@@ -100,6 +119,8 @@ struct PolicySpec {
   // and the layout reaches back to the cell holding `cover_from`.
   std::optional<std::string> partition_name_base;
   std::optional<KeyValue> cover_from;
+
+  bool has_interval() const { return !interval.text.empty(); }
 };
 
 using Policy = Resource<PolicySpec>;

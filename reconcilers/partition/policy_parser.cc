@@ -168,13 +168,89 @@ bool keeps_less_than_one_interval(const RetentionSpec& keep, const IntervalSpec&
   return keep.amount * unit_seconds < interval_seconds;
 }
 
+// A column name (SQL identifier) in `key`, "" when absent or invalid (the error is recorded).
+std::string read_column(ObjectReader& reader, std::string_view key) {
+  const auto name = reader.string(key);
+  if (!name) return "";
+  if (!is_valid_identifier(*name)) {
+    reader.error(key, "must be a column name (SQL identifier), got " + quote_value(*name));
+    return "";
+  }
+  return *name;
+}
+
+// At most this many values may be written inline; a longer list belongs in a table.
+constexpr size_t kMaxListValues = 10000;
+
+std::vector<std::string> read_list_values(ObjectReader& reader) {
+  std::vector<std::string> values;
+  const json* list = reader.list("values");
+  if (list == nullptr) return values;
+  if (list->size() > kMaxListValues) {
+    reader.error("values", "holds " + std::to_string(list->size()) + " values, more than " +
+                               std::to_string(kMaxListValues) + ": use valuesFrom");
+    return values;
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    const std::string key = "values[" + std::to_string(i) + "]";
+    std::string value;
+    if (item.is_string()) {
+      value = item.get<std::string>();
+    } else if (item.is_number_integer()) {
+      value = std::to_string(item.get<int64_t>());
+    } else {
+      reader.error(key, "must be a string or an integer, got " + quote_value(item));
+      continue;
+    }
+    if (!seen.insert(value).second) {
+      reader.error(key, "repeats the value " + quote_value(item));
+      continue;
+    }
+    values.push_back(std::move(value));
+  }
+  if (list->empty()) reader.error("values", "must name at least one value");
+  return values;
+}
+
+std::optional<ListSpec> read_list(const json& object, const std::string& path,
+                                  std::vector<FieldError>& errors) {
+  ObjectReader reader(object, path, errors);
+  const size_t errors_before = errors.size();
+  ListSpec list;
+  reader.require("column");
+  list.column = read_column(reader, "column");
+  list.values = read_list_values(reader);
+  if (const json* from = reader.object("valuesFrom")) {
+    ObjectReader from_reader(*from, reader.field_path("valuesFrom"), errors);
+    ValuesSource source;
+    from_reader.require("table");
+    if (auto table = read_table_name(from_reader)) source.table = *table;
+    from_reader.require("column");
+    source.column = read_column(from_reader, "column");
+    source.where_column = read_column(from_reader, "where");
+    from_reader.finish();
+    list.values_from = source;
+  }
+  if (object.contains("values") == object.contains("valuesFrom")) {
+    reader.error("values", "exactly one of values and valuesFrom must be set");
+  }
+  reader.finish();
+  return errors.size() == errors_before ? std::optional(list) : std::nullopt;
+}
+
 PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
   ObjectReader reader(object, "spec", errors);
   PolicySpec spec;
   reader.require("table");
   if (auto table = read_table_name(reader)) spec.table = *table;
-  reader.require("interval");
+  if (const json* value = reader.object("list")) {
+    spec.list = read_list(*value, reader.field_path("list"), errors);
+  }
+  if (!object.contains("list")) reader.require("interval");
   if (auto interval = read_interval(reader)) spec.interval = *interval;
+  const std::string time_key = read_column(reader, "timeKey");
   spec.premake = static_cast<int>(reader.integer("premake", 1, 1000).value_or(7));
   if (const json* value = reader.object("defaultPartition")) {
     read_default_partition(*value, reader.field_path("defaultPartition"), spec, errors);
@@ -196,6 +272,32 @@ PolicySpec read_spec(const json& object, std::vector<FieldError>& errors) {
   reader.finish();
 
   // Cross-field rules that need no database.
+  if (!time_key.empty() && !object.contains("list")) {
+    errors.push_back({"spec.timeKey",
+                      "applies only with spec.list (a range table's key is its "
+                      "partition key)"});
+  }
+  if (spec.list) {
+    spec.list->time_key = time_key;
+    const bool interval_written = object.contains("interval");
+    if (interval_written && time_key.empty()) {
+      errors.push_back({"spec.timeKey",
+                        "is required with spec.interval: the column each list "
+                        "partition is range-partitioned on"});
+    } else if (!interval_written && !time_key.empty()) {
+      errors.push_back({"spec.interval", "is required with spec.timeKey"});
+    }
+    if (!object.contains("interval")) {
+      for (const char* key : {"premake", "retention"}) {
+        if (object.contains(key)) {
+          errors.push_back({std::string("spec.") + key,
+                            "needs spec.interval: list partitions without one are leaves, with "
+                            "no time to premake or expire"});
+        }
+      }
+    }
+  }
+  if (!spec.has_interval()) return spec;  // the interval's own error, or a list of leaves
   if (spec.retention &&
       spec.interval.unit.has_value() != (spec.retention->unit != RetentionSpec::Unit::kKeys)) {
     errors.push_back({"spec.retention.keep",

@@ -244,3 +244,77 @@ TEST_CASE("yaml scalars keep their types") {
 }
 
 }  // namespace partop
+
+namespace partop {
+
+TEST_CASE("a list policy: values or valuesFrom, and a range sub-tree per value with timeKey") {
+  const auto parsed = parse_policy_yaml(R"(
+apiVersion: partop.dev/v1alpha1
+kind: PartitionPolicy
+metadata: {name: events}
+spec:
+  table: public.events
+  list:
+    column: tenant_id
+    valuesFrom: {table: public.tenants, column: id, where: active}
+  timeKey: event_ts
+  interval: daily
+  premake: 7
+  retention: {keep: 90 days}
+)");
+  REQUIRE(parsed.size() == 1);
+  REQUIRE(parsed[0].ok());
+  const PolicySpec& spec = parsed[0].policy->spec;
+  REQUIRE(spec.list);
+  CHECK(spec.list->column == "tenant_id");
+  CHECK(spec.list->values.empty());
+  REQUIRE(spec.list->values_from);
+  CHECK(spec.list->values_from->table == QualifiedName{"public", "tenants"});
+  CHECK(spec.list->values_from->column == "id");
+  CHECK(spec.list->values_from->where_column == "active");
+  CHECK(spec.list->time_key == "event_ts");
+  CHECK(spec.has_interval());
+
+  const auto leaves = parse_policy_yaml(
+      "apiVersion: partop.dev/v1alpha1\nkind: PartitionPolicy\nmetadata: {name: p}\nspec:\n"
+      "  table: t\n"
+      "  list: {column: region, values: [eu, us, 7]}\n");
+  REQUIRE(leaves[0].ok());
+  CHECK(leaves[0].policy->spec.list->values == std::vector<std::string>{"eu", "us", "7"});
+  CHECK_FALSE(leaves[0].policy->spec.has_interval());
+  CHECK(leaves[0].policy->spec.list->time_key.empty());
+}
+
+TEST_CASE("list policy errors name the field") {
+  CHECK(errors_of("  table: t\n  list: {column: c}\n") ==
+        "spec.list.values: exactly one of values and valuesFrom must be set");
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [a], valuesFrom: {table: s, column: "
+                  "id}}\n") ==
+        "spec.list.values: exactly one of values and valuesFrom must be set");
+  CHECK(errors_of("  table: t\n  list: {values: [a]}\n") == "spec.list.column: is required");
+  CHECK(errors_of("  table: t\n  list: {column: \"c; drop\", values: [a]}\n")
+            .find("spec.list.column: must be a column name") == 0);
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [a, a]}\n") ==
+        "spec.list.values[1]: repeats the value \"a\"");
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [{x: 1}]}\n")
+            .find("spec.list.values[0]: must be a string or an integer") == 0);
+  CHECK(errors_of("  table: t\n  list: {column: c, values: []}\n") ==
+        "spec.list.values: must name at least one value");
+  CHECK(errors_of("  table: t\n  list: {column: c, valuesFrom: {table: s, column: id, where: "
+                  "\"active = true\"}}\n")
+            .find("spec.list.valuesFrom.where: must be a column name") == 0);
+  CHECK(errors_of("  table: t\n  list: {column: c, valuesFrom: {column: id}}\n") ==
+        "spec.list.valuesFrom.table: is required");
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [a]}\n  interval: daily\n") ==
+        "spec.timeKey: is required with spec.interval: the column each list partition is "
+        "range-partitioned on");
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [a]}\n  timeKey: ts\n") ==
+        "spec.interval: is required with spec.timeKey");
+  CHECK(errors_of("  table: t\n  list: {column: c, values: [a]}\n  premake: 3\n")
+            .find("spec.premake: needs spec.interval") == 0);
+  CHECK(errors_of("  table: t\n  interval: daily\n  timeKey: ts\n") ==
+        "spec.timeKey: applies only with spec.list (a range table's key is its partition key)");
+  CHECK(errors_of("  table: t\n") == "spec.interval: is required");
+}
+
+}  // namespace partop

@@ -32,28 +32,10 @@ void set_detail_conditions(Outcome& outcome, const ObservedTable& table) {
                               : std::to_string(invalid) + " invalid index(es)"});
 }
 
-Outcome base_outcome(const Policy& policy) {
-  Outcome outcome;
-  outcome.policy = policy.key();
-  outcome.table = policy.spec.table.display();
-  outcome.requeue_after = policy.spec.schedule.resync_interval;
-  return outcome;
-}
-
 void copy_plan(Outcome& outcome, const Plan& plan) {
   outcome.key_type = plan.key_type;
   outcome.figures = plan.figures;
   outcome.findings = plan.findings;
-}
-
-// The first finding that keeps the policy from being Ready, if any.
-const Finding* first_problem(const std::vector<Finding>& findings) {
-  for (const auto& severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
-    for (const auto& f : findings) {
-      if (f.severity == severity) return &f;
-    }
-  }
-  return nullptr;
 }
 
 // Partitions this run created that are not attached with exactly the planned bounds.
@@ -72,6 +54,23 @@ std::vector<std::string> unverified(const std::vector<ExpectedPartition>& create
 }
 
 }  // namespace
+
+Outcome base_outcome(const Policy& policy) {
+  Outcome outcome;
+  outcome.policy = policy.key();
+  outcome.table = policy.spec.table.display();
+  outcome.requeue_after = policy.spec.schedule.resync_interval;
+  return outcome;
+}
+
+const Finding* first_problem(const std::vector<Finding>& findings) {
+  for (const auto& severity : {Finding::Severity::kBlocking, Finding::Severity::kWarning}) {
+    for (const auto& f : findings) {
+      if (f.severity == severity) return &f;
+    }
+  }
+  return nullptr;
+}
 
 Outcome invalid_spec_outcome(const std::string& policy_key, const std::string& message) {
   Outcome outcome;
@@ -121,16 +120,7 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
     // waits (up to lockTimeout) instead of planning from a catalog the first one is changing,
     // and its catalog reads never make the first one back off.
     std::optional<TableLock> lock;
-    if (mode == ReconcileMode::kApply && !policy.spec.suspend) {
-      lock.emplace(session, policy.spec.table.display());
-      if (lock->state() == TableLock::State::kBusy) {
-        outcome.retry_with_backoff = true;
-        set_summary_conditions(
-            outcome, false, "Busy",
-            "another partop process is reconciling " + policy.spec.table.display(), true);
-        return outcome;
-      }
-    }
+    if (auto busy = lock_table_for_apply(session, policy, mode, lock)) return *busy;
     PlannedReconcile planned = observe_and_plan(session, policy);
     copy_plan(outcome, planned.plan);
     if (planned.plan.blocked()) {
@@ -224,20 +214,37 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
     }
     return outcome;
   } catch (const DatabaseError& error) {
-    if (error.is_lock_timeout()) {
-      // Reading the catalog or the DEFAULT partition waited longer than lockTimeout behind
-      // another session's lock: back off like any other lock outcome.
-      return unavailable_outcome(policy, "LockTimeout",
-                                 std::string("reading the table: ") + error.what());
-    }
-    if (error.is_insufficient_privilege()) {
-      Outcome denied = base_outcome(policy);
-      set_summary_conditions(denied, false, "InsufficientPrivilege",
-                             std::string("reading the table: ") + error.what(), false);
-      return denied;
-    }
-    return unavailable_outcome(policy, error.unavailable_reason(), error.what());
+    return database_error_outcome(policy, error);
   }
+}
+
+std::optional<Outcome> lock_table_for_apply(DatabaseSession& session, const Policy& policy,
+                                            ReconcileMode mode, std::optional<TableLock>& lock) {
+  if (mode != ReconcileMode::kApply || policy.spec.suspend) return std::nullopt;
+  lock.emplace(session, policy.spec.table.display());
+  if (lock->state() != TableLock::State::kBusy) return std::nullopt;
+  Outcome outcome = base_outcome(policy);
+  outcome.retry_with_backoff = true;
+  set_summary_conditions(outcome, false, "Busy",
+                         "another partop process is reconciling " + policy.spec.table.display(),
+                         true);
+  return outcome;
+}
+
+Outcome database_error_outcome(const Policy& policy, const DatabaseError& error) {
+  if (error.is_lock_timeout()) {
+    // Reading the catalog or the DEFAULT partition waited longer than lockTimeout behind
+    // another session's lock: back off like any other lock outcome.
+    return unavailable_outcome(policy, "LockTimeout",
+                               std::string("reading the table: ") + error.what());
+  }
+  if (error.is_insufficient_privilege()) {
+    Outcome denied = base_outcome(policy);
+    set_summary_conditions(denied, false, "InsufficientPrivilege",
+                           std::string("reading the table: ") + error.what(), false);
+    return denied;
+  }
+  return unavailable_outcome(policy, error.unavailable_reason(), error.what());
 }
 
 }  // namespace partop

@@ -9,6 +9,7 @@
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/executor.h"
+#include "reconcilers/partition/guards.h"
 #include "reconcilers/partition/outcome.h"
 #include "reconcilers/partition/planner.h"
 #include "reconcilers/partition/policy.h"
@@ -44,6 +45,19 @@ class PartitionReconciler {
   const Clock& clock_;
   StopRequested stop_requested_;
 };
+
+// An outcome naming the policy and its table, due again after the policy's resync interval.
+Outcome base_outcome(const Policy& policy);
+// The first finding that keeps the policy from being Ready (blocking before warning), if any.
+const Finding* first_problem(const std::vector<Finding>& findings);
+
+// For kApply on a policy that is not suspended, takes the table's TableLock into `lock`: an
+// outcome (Busy, to retry) when another runner holds it, nullopt when the reconcile may go on.
+std::optional<Outcome> lock_table_for_apply(DatabaseSession& session, const Policy& policy,
+                                            ReconcileMode mode, std::optional<TableLock>& lock);
+// The outcome of a DatabaseError that ended a reconcile while reading the table: LockTimeout (to
+// retry), InsufficientPrivilege (not retried) or the connection's reason.
+Outcome database_error_outcome(const Policy& policy, const DatabaseError& error);
 
 // The outcome for a policy that could not be parsed, or whose database could not be reached.
 Outcome invalid_spec_outcome(const std::string& policy_key, const std::string& message);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcilers/list/list_planner.h"
 #include "reconcilers/partition/planner.h"
 #include "reconcilers/partition/policy_parser.h"
 #include "tests/support/observed_tables.h"
@@ -23,8 +24,29 @@ partop::ObservedTable observed_table(const std::string& key_type_name) {
   return table;
 }
 
+// A list-partitioned events table with one tenant partition (a sub-tree), rows of another
+// tenant waiting in its DEFAULT, and a source naming both and a third.
+void plan_list(const partop::PolicySpec& spec, partop::TimePoint now) {
+  partop::ObservedListTable table;
+  table.parent = partop::testing::range_partitioned_table(
+      {"public", "events"}, "tenant_id", "text", {"id", "tenant_id", "created_at", "payload"});
+  table.parent.strategy = "list";
+  table.time_key_type_name = "timestamp with time zone";
+  table.partitions = {{{"public", "events_acme"}, false, {"acme"}, true, "range", "created_at"},
+                      {{"public", "events_default"}, true, {}, false, "", ""}};
+  table.default_rows = {{"globex", 3}};
+  partop::SourceValues source;
+  source.values = {"acme", "globex", "it's"};
+  (void)partop::plan_list(spec, table, source, {}, {}, now);
+}
+
 void plan_all(const partop::Policy& policy) {
   const auto now = std::chrono::system_clock::time_point{} + std::chrono::seconds(1795000000);
+  if (policy.spec.list) {
+    partop::PolicySpec spec = policy.spec;
+    spec.premake = std::min(spec.premake, 50);
+    plan_list(spec, now);
+  }
   for (const char* key_type_name : {"timestamp with time zone", "date", "bigint"}) {
     partop::PolicySpec spec = policy.spec;
     spec.premake = std::min(spec.premake, 50);  // bound the work per input, not the logic

@@ -13,8 +13,9 @@ sources=(
   "$here/policy_fuzz.cc"
   "$root"/reconcilers/partition/{action,ddl,index_predicate,key_space,layout,lock_mode,plan_checks,planner,policy_parser,spec_fields,sql_text}.cc
   "$root"/reconcilers/document/{duration,envelope,field_reader,yaml_documents}.cc
+  "$root"/reconcilers/list/{list_bound,list_planner,observed_list}.cc
 )
-if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/reconcilers/partition" "$root/reconcilers/document" -newer "$binary" -print -quit)" ]; then
+if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/reconcilers/partition" "$root/reconcilers/document" "$root/reconcilers/list" -newer "$binary" -print -quit)" ]; then
   command -v clang++ >/dev/null || { echo "run.sh: clang++ not found (apt-get install clang)" >&2; exit 1; }
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$root" "${sources[@]}" -lyaml-cpp -o "$binary"

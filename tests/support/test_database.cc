@@ -13,9 +13,9 @@
 #include <memory>
 #include <stdexcept>
 
+#include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
-#include "reconcilers/partition/reconciler.h"
 
 namespace partop::testing {
 namespace {
@@ -198,7 +198,7 @@ namespace {
 Outcome reconcile(const TestDatabase& database, const Policy& policy, ReconcileMode mode) {
   static const SystemClock clock;
   const auto session = open_pg_session(database.dsn(), policy.spec.guards.lock_timeout);
-  return PartitionReconciler(clock).reconcile(*session, policy, mode);
+  return reconcile_policy(*session, policy, mode, clock);
 }
 
 }  // namespace
