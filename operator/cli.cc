@@ -481,9 +481,10 @@ int run_loop(const std::vector<std::string>& args) {
                        std::make_unique<runtime::FileSource>(
                            std::vector<std::string>{options.policies_dir}, is_backfill));
     PgConnector connector;
+    PgNotificationConnector notifications;
     controller::add_partition_policy_controller(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
-        kRunWorkers);
+        notifications, kRunWorkers);
     controller::add_sliced_controller<controller::MigrationKind>(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
         kRunWorkers);

@@ -52,9 +52,10 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
   }
   runtime::Manager manager(manager_options, system_clock(), client.get());
   PgConnector connector;
+  PgNotificationConnector notifications;
 
   // One line per kind.
-  controller::register_partition_policy_operator(manager, connector, identity,
+  controller::register_partition_policy_operator(manager, connector, notifications, identity,
                                                  options.max_concurrent_reconciles);
   controller::register_sliced_operator<controller::MigrationKind>(
       manager, connector, identity, options.max_concurrent_reconciles);

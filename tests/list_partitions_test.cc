@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include "reconcilers/partition/pg_session.h"
 #include "tests/support/load.h"
 #include "tests/support/test_database.h"
 
@@ -227,6 +228,40 @@ TEST_CASE("list leaves without an interval, and what a list policy refuses with 
   CHECK(why(wrong_column) ==
         "InvalidSpec: spec.list.column: public.orders is partitioned by list on region, not id");
   CHECK(db.ddl_count() == 0);
+}
+
+TEST_CASE("LISTEN: the documented trigger's notice is heard, and a lost connection is an error") {
+  TestDatabase db;
+  create_tenants_and_events(db, 1);
+  // The trigger the README gives for a source of values.
+  db.exec(R"(
+    CREATE FUNCTION partop_notify_list_values() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('partop_list_values', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER tenants_partop_list_values AFTER INSERT OR UPDATE OR DELETE ON tenants
+      FOR EACH STATEMENT EXECUTE FUNCTION partop_notify_list_values();
+  )");
+  PgNotificationConnector connector;
+  const auto listener = connector.listen(db.dsn(), std::string(kListValuesChannel));
+  CHECK_FALSE(listener->wait(std::chrono::milliseconds(100)));
+  db.exec("INSERT INTO tenants (id) VALUES ('newco')");
+  CHECK(listener->wait(std::chrono::seconds(10)) == std::optional<std::string>("public.tenants"));
+  CHECK_FALSE(listener->wait(std::chrono::milliseconds(100)));  // one notice per statement
+
+  db.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      " WHERE application_name = 'partop-listener' AND datname = current_database()");
+  bool lost = false;
+  for (int i = 0; i < 20 && !lost; ++i) {
+    try {
+      listener->wait(std::chrono::milliseconds(250));
+    } catch (const DatabaseError& error) {
+      lost = error.is_connection_failure();
+    }
+  }
+  CHECK(lost);
 }
 
 }  // namespace partop::testing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A list policy through the operator: each tenant of a tenants table gets its daily sub-tree,
 # .status counts the tenants and how many are Ready, and a tenant added to the table gets its
-# tree at the next resync.
+# tree at once — the README's trigger notifies, the operator LISTENs (the resync is 10 minutes).
 source "$(dirname "$0")/../lib.sh"
 setup
 psql_db <<'SQL'
@@ -9,6 +9,13 @@ CREATE TABLE tenants (id text PRIMARY KEY);
 INSERT INTO tenants VALUES ('acme'), ('globex'), ('initech');
 CREATE TABLE events (tenant_id text NOT NULL, event_ts timestamptz NOT NULL, payload text)
   PARTITION BY LIST (tenant_id);
+CREATE FUNCTION partop_notify_list_values() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('partop_list_values', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tenants_partop_list_values AFTER INSERT OR UPDATE OR DELETE ON tenants
+  FOR EACH STATEMENT EXECUTE FUNCTION partop_notify_list_values();
 SQL
 create_secret
 k apply -f - >/dev/null <<YAML
@@ -21,7 +28,7 @@ spec:
   timeKey: event_ts
   interval: daily
   premake: 2
-  schedule: {resyncInterval: 2s}
+  schedule: {resyncInterval: 10m}
   databaseRef: {secretName: db}
 YAML
 start_operator main
@@ -32,10 +39,25 @@ assert_eq "$(partition_count events)" 4 "tenant partitions and the DEFAULT"
 assert_eq "$(partition_count events_globex)" 4 "globex: today, two ahead, DEFAULT"
 [ -n "$(k get ppol events -o jsonpath='{.status.bufferedUntil}')" ] || fail "no bufferedUntil"
 
+listening() {
+  [ "$(psql_db -c "SELECT count(*) FROM pg_stat_activity
+                   WHERE application_name = 'partop-listener' AND datname = current_database()")" = 1 ]
+}
+tenants_ready() { [ "$(k get ppol events -o jsonpath='{.status.tenants.ready}')" = "$1" ]; }
+# The listener connects once the policy and its Secret are known.
+wait_until 30 "the operator listens" listening
+started=$SECONDS
 psql_db -c "INSERT INTO tenants VALUES ('umbrella')"
-wait_until 30 "umbrella counted Ready" \
-  eval '[ "$(k get ppol events -o jsonpath="{.status.tenants.ready}")" = 4 ]'
+wait_until 15 "umbrella counted Ready" tenants_ready 4
+log "umbrella's tree in $((SECONDS - started)) s after its row, with a 10m resync"
 assert_eq "$(partition_count events_umbrella)" 4 "umbrella's sub-tree"
+[ -n "$(k get ppol events -o jsonpath='{.status.tenants.lastCreationSeconds}')" ] \
+  || fail "no tenants.lastCreationSeconds"
+metrics=$(curl -s "http://127.0.0.1:$(metrics_port main)/metrics")
+grep -q "^partop_tenants{namespace=\"$NS\",policy=\"events\"} 4$" <<<"$metrics" \
+  || fail "partop_tenants: $(grep '^partop_tenants' <<<"$metrics")"
+grep -q "^partop_tenants_not_ready{namespace=\"$NS\",policy=\"events\"} 0$" <<<"$metrics" \
+  || fail "partop_tenants_not_ready: $(grep '^partop_tenants_not_ready' <<<"$metrics")"
 psql_db -c "INSERT INTO events VALUES ('umbrella', now(), 'first write')"
 assert_eq "$(psql_db -c "SELECT count(*) FROM ONLY events_umbrella_default")" 0 \
   "umbrella's first write is in its day's partition"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "operator/controller/kube_policy_backend.h"
+#include "operator/controller/list_value_notifications.h"
 #include "operator/controller/outcome_metrics.h"
 #include "operator/controller/table_claim.h"
 #include "operator/runtime/informer.h"
@@ -127,26 +128,43 @@ void PartitionPolicyController::record_metrics(const std::string& ns, const std:
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
     figures.buffer_seconds = static_cast<double>(*outcome.figures.buffered_until - now);
   }
+  if (outcome.tenants) {
+    figures.tenants = outcome.tenants->total;
+    figures.tenants_not_ready = outcome.tenants->total - outcome.tenants->ready;
+  }
   metrics_.set_policy(ns, name, figures);
 }
 
 runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                      std::unique_ptr<PolicyBackend> backend,
-                                                     DatabaseConnector& connector, int workers) {
+                                                     DatabaseConnector& connector,
+                                                     NotificationConnector& notifications,
+                                                     int workers) {
   runtime::Source& policies = manager.source(partition_policies());
-  add_policy_claims(manager.claims(), policies.store(), *backend);
+  const runtime::ObjectStore& policy_store = policies.store();
+  add_policy_claims(manager.claims(), policy_store, *backend);
+  // The manager destroys its controllers (and so the backend) only after its sources stopped.
+  manager.add_source(list_value_notices(), std::make_unique<ListValueNotifications>(
+                                               policy_store, *backend, notifications));
   auto reconciler = std::make_unique<PartitionPolicyController>(
-      policies.store(), manager.claims(), std::move(backend), connector, manager.clock(),
+      policy_store, manager.claims(), std::move(backend), connector, manager.clock(),
       manager.metrics(), manager.stop_requested());
-  return manager.add_controller_for(policies, "partitionpolicy", workers, std::move(reconciler));
+  runtime::Controller& controller =
+      manager.add_controller_for(policies, "partitionpolicy", workers, std::move(reconciler));
+  controller.watch_mapped(manager.source(list_value_notices()),
+                          [&policy_store](const std::string& table, const json*) {
+                            return list_policies_for_table(policy_store, table);
+                          });
+  return controller;
 }
 
 void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
+                                        NotificationConnector& notifications,
                                         const std::string& instance, int workers) {
   register_with_secrets(manager, partition_policies(), instance,
                         [&](std::unique_ptr<PolicyBackend> backend) -> runtime::Controller& {
                           return add_partition_policy_controller(manager, std::move(backend),
-                                                                 connector, workers);
+                                                                 connector, notifications, workers);
                         });
 }
 

@@ -23,6 +23,7 @@
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/executor.h"
+#include "reconcilers/partition/notification_listener.h"
 #include "reconcilers/partition/outcome.h"
 #include "reconcilers/partition/reconciler.h"
 
@@ -68,14 +69,18 @@ void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore&
 runtime::Result next_after(const Outcome& outcome);
 
 // Adds the PartitionPolicy controller to `manager`, watching the manager's source of
-// partition_policies() and reporting through `backend`.
+// partition_policies(), and the notices of list values heard through `notifications`
+// (ListValueNotifications), and reporting through `backend`.
 runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                      std::unique_ptr<PolicyBackend> backend,
-                                                     DatabaseConnector& connector, int workers);
+                                                     DatabaseConnector& connector,
+                                                     NotificationConnector& notifications,
+                                                     int workers);
 
 // The operator's registration: policies and Secrets from the API server (a Secret change queues
 // the policies naming it), outcomes reported by a KubePolicyBackend.
 void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
+                                        NotificationConnector& notifications,
                                         const std::string& instance, int workers);
 
 }  // namespace partop::controller

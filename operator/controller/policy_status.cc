@@ -79,7 +79,15 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
     status["currentPartition"] = backfill->current.empty() ? json() : json(backfill->current);
     status["progress"] = std::to_string(backfill->done) + "/" + std::to_string(backfill->total);
   }
-  if (outcome.tenants) status["tenants"] = engine["tenants"];
+  if (outcome.tenants) {
+    status["tenants"] = engine["tenants"];
+    // The figure of the last reconcile that created partitions for new values stays until the
+    // next one does.
+    const json last = previous.is_object() ? previous.value("tenants", json::object()) : json();
+    if (!status["tenants"].contains("lastCreationSeconds") && last.is_object() &&
+        last.contains("lastCreationSeconds"))
+      status["tenants"]["lastCreationSeconds"] = last["lastCreationSeconds"];
+  }
   for (const char* bound : {"oldestBound", "newestBound", "bufferedUntil"}) {
     // A merge patch removes a field set to null: bounds disappear when they no longer exist.
     status[bound] = engine[bound];

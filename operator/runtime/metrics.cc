@@ -82,6 +82,15 @@ Metrics::Metrics()
                            .Name("partop_replication_lag_seconds")
                            .Help("Replay lag of the furthest standby at the last reconcile.")
                            .Register(*registry_)),
+      tenants_(BuildGauge()
+                   .Name("partop_tenants")
+                   .Help("Values a list policy's source names (each with its partition).")
+                   .Register(*registry_)),
+      tenants_not_ready_(BuildGauge()
+                             .Name("partop_tenants_not_ready")
+                             .Help("Values of a list policy whose partition or sub-tree is not "
+                                   "Ready.")
+                             .Register(*registry_)),
       backfill_partitions_remaining_(BuildGauge()
                                          .Name("partop_backfill_partitions_remaining")
                                          .Help("Partitions of a backfill's range not swapped yet.")
@@ -119,18 +128,25 @@ void Metrics::set_policy(const std::string& ns, const std::string& policy,
                          const PolicyFigures& figures) {
   const prometheus::Labels labels = {{"namespace", ns}, {"policy", policy}};
   partitions_.Add(labels).Set(figures.partitions);
-  if (figures.buffer_seconds) {
-    buffer_seconds_.Add(labels).Set(*figures.buffer_seconds);
-  } else if (buffer_seconds_.Has(labels)) {
-    buffer_seconds_.Remove(&buffer_seconds_.Add(labels));
-  }
   default_rows_.Add(labels).Set(figures.default_rows);
   replication_lag_.Add(labels).Set(figures.replication_lag_seconds);
+  const auto set_or_remove = [&](prometheus::Family<prometheus::Gauge>& family,
+                                 const std::optional<double>& value) {
+    if (value) {
+      family.Add(labels).Set(*value);
+    } else if (family.Has(labels)) {
+      family.Remove(&family.Add(labels));
+    }
+  };
+  set_or_remove(buffer_seconds_, figures.buffer_seconds);
+  set_or_remove(tenants_, figures.tenants);
+  set_or_remove(tenants_not_ready_, figures.tenants_not_ready);
 }
 
 void Metrics::remove_policy(const std::string& ns, const std::string& policy) {
   const prometheus::Labels labels = {{"namespace", ns}, {"policy", policy}};
-  for (auto* family : {&partitions_, &buffer_seconds_, &default_rows_, &replication_lag_}) {
+  for (auto* family : {&partitions_, &buffer_seconds_, &default_rows_, &replication_lag_, &tenants_,
+                       &tenants_not_ready_}) {
     if (family->Has(labels)) family->Remove(&family->Add(labels));
   }
 }

@@ -20,6 +20,10 @@ struct PolicyFigures {
   std::optional<double> buffer_seconds;
   double default_rows = 0;
   double replication_lag_seconds = 0;
+  // A list policy's values, and how many of them are not Ready; absent for a range policy. Per
+  // policy, never per tenant (a label per tenant would not scale).
+  std::optional<double> tenants;
+  std::optional<double> tenants_not_ready;
 };
 
 // The work left of an object that runs for hours, one gauge per kind.
@@ -71,6 +75,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& buffer_seconds_;
   prometheus::Family<prometheus::Gauge>& default_rows_;
   prometheus::Family<prometheus::Gauge>& replication_lag_;
+  prometheus::Family<prometheus::Gauge>& tenants_;
+  prometheus::Family<prometheus::Gauge>& tenants_not_ready_;
   prometheus::Family<prometheus::Gauge>& backfill_partitions_remaining_;
   prometheus::Family<prometheus::Gauge>& migration_rows_remaining_;
 

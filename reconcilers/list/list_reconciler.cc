@@ -73,6 +73,7 @@ PlannedList ListPartitionReconciler::observe_and_plan(DatabaseSession& session,
 Outcome ListPartitionReconciler::reconcile(DatabaseSession& session, const Policy& policy,
                                            ReconcileMode mode) const {
   Outcome outcome = base_outcome(policy);
+  const auto started = clock_.monotonic_now();
   try {
     std::optional<TableLock> lock;
     if (auto busy = lock_table_for_apply(session, policy, mode, lock)) return *busy;
@@ -104,6 +105,11 @@ Outcome ListPartitionReconciler::reconcile(DatabaseSession& session, const Polic
 
     // 2. Each tenant's sub-tree, once per partition (a hand-made partition may hold several).
     TenantsProgress tenants;
+    if (std::count(list_run.applied_kinds.begin(), list_run.applied_kinds.end(),
+                   ActionKind::kCreateListPartition) > 0) {
+      tenants.creation_seconds =
+          std::chrono::duration<double>(clock_.monotonic_now() - started).count();
+    }
     tenants.total = static_cast<int>(planned.plan.tenants.size());
     tenants.values_without_source = static_cast<int>(planned.plan.values_without_source.size());
     std::map<std::string, Outcome> sub_trees;  // by partition

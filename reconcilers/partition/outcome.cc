@@ -86,6 +86,8 @@ nlohmann::json Outcome::to_json() const {
                       {"ready", tenants->ready},
                       {"notReady", tenants->not_ready},
                       {"valuesWithoutSource", tenants->values_without_source}};
+    if (tenants->creation_seconds)
+      out["tenants"]["lastCreationSeconds"] = *tenants->creation_seconds;
   }
   if (migration) {
     out["migration"] = {{"phase", migration->phase},

@@ -49,6 +49,9 @@ struct TenantsProgress {
   // "<value>: <Reason>: <message>" for the first kMaxListed tenants that are not ready.
   std::vector<std::string> not_ready;
   int values_without_source = 0;  // partitions' values the source no longer names (kept)
+  // When this reconcile created partitions for new values: seconds from its start to the commit
+  // of the last of them (how long partop took once it looked; with LISTEN it looks at once).
+  std::optional<double> creation_seconds;
   static constexpr size_t kMaxListed = 10;
 };
 

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <deque>
+
 namespace partop {
 namespace {
 
@@ -138,7 +140,59 @@ class PgSession : public DatabaseSession {
   std::unique_ptr<pqxx::connection> connection_;
 };
 
+// One connection LISTENing on one channel; payloads queue in arrival order.
+class PgNotificationListener : public NotificationListener {
+ public:
+  PgNotificationListener(const std::string& dsn, const std::string& channel) : dsn_(dsn) {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(dsn);
+      pqxx::nontransaction(*connection_).exec("SET application_name = 'partop-listener'");
+      receiver_ = std::make_unique<Receiver>(*connection_, channel, payloads_);  // LISTENs
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+  std::optional<std::string> wait(std::chrono::milliseconds timeout) override {
+    try {
+      if (payloads_.empty()) {
+        const long micros = static_cast<long>(timeout.count()) * 1000;
+        // Throws broken_connection when the server is gone.
+        connection_->await_notification(micros / 1000000, micros % 1000000);
+      }
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+    if (payloads_.empty()) return std::nullopt;
+    std::string payload = std::move(payloads_.front());
+    payloads_.pop_front();
+    return payload;
+  }
+
+ private:
+  class Receiver : public pqxx::notification_receiver {
+   public:
+    Receiver(pqxx::connection_base& connection, const std::string& channel,
+             std::deque<std::string>& payloads)
+        : pqxx::notification_receiver(connection, channel), payloads_(payloads) {}
+    void operator()(const std::string& payload, int) override { payloads_.push_back(payload); }
+
+   private:
+    std::deque<std::string>& payloads_;
+  };
+
+  std::string dsn_;
+  std::deque<std::string> payloads_;
+  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<Receiver> receiver_;  // declared after connection_: destroyed before it
+};
+
 }  // namespace
+
+std::unique_ptr<NotificationListener> PgNotificationConnector::listen(const std::string& dsn,
+                                                                      const std::string& channel) {
+  return std::make_unique<PgNotificationListener>(dsn, channel);
+}
 
 std::unique_ptr<DatabaseSession> open_pg_session(const std::string& dsn,
                                                  std::chrono::milliseconds read_lock_timeout) {

@@ -1,10 +1,12 @@
-// DatabaseSession over libpqxx: a real PostgreSQL connection.
+// The database seams over libpqxx, real PostgreSQL connections: DatabaseSession (statements and
+// transactions) and NotificationListener (LISTEN).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "reconcilers/partition/db_session.h"
+#include "reconcilers/partition/notification_listener.h"
 
 namespace partop {
 
@@ -23,6 +25,13 @@ class PgConnector : public DatabaseConnector {
                                            std::chrono::milliseconds read_lock_timeout) override {
     return open_pg_session(dsn, read_lock_timeout);
   }
+};
+
+// Connects as open_pg_session() does (application_name "partop-listener") and LISTENs.
+class PgNotificationConnector : public NotificationConnector {
+ public:
+  std::unique_ptr<NotificationListener> listen(const std::string& dsn,
+                                               const std::string& channel) override;
 };
 
 }  // namespace partop
