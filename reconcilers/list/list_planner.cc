@@ -166,15 +166,7 @@ class ListPlanner {
   // (where a later move would race them).
   std::vector<std::string> sub_tree_setup(const ListTenant& tenant) const {
     std::vector<std::string> setup;
-    ObservedTable sub_tree = parent_;
-    sub_tree.name = tenant.partition;
-    sub_tree.strategy = "range";
-    sub_tree.key_column = spec_.list->time_key;
-    sub_tree.key_type_name = table_.time_key_type_name;
-    sub_tree.key_type = key_type_from_sql(table_.time_key_type_name);
-    sub_tree.indexes.clear();
-    sub_tree.partition_indexes.clear();
-    sub_tree.partitions.clear();
+    ObservedTable sub_tree = sub_tree_table(spec_, table_, tenant.partition);
     const Policy sub_policy = sub_tree_policy(Policy{"", "", 0, spec_}, tenant);
     for (const IndexSpec& index : sub_policy.spec.indexes) {
       setup.push_back(ddl_.create_index(index.name, tenant.partition, index));
@@ -403,6 +395,22 @@ ListPlan plan_list(const PolicySpec& spec, const ObservedListTable& table,
                    const SourceValues& source, const std::vector<std::string>& taken_names,
                    const ObservedServer& server, TimePoint now) {
   return ListPlanner(spec, table, source, taken_names, server, now).run();
+}
+
+ObservedTable sub_tree_table(const PolicySpec& spec, const ObservedListTable& table,
+                             const QualifiedName& partition) {
+  ObservedTable sub_tree = table.parent;
+  sub_tree.name = partition;
+  sub_tree.strategy = "range";
+  sub_tree.key_column = spec.list->time_key;
+  sub_tree.key_type_name = table.time_key_type_name;
+  sub_tree.key_type = key_type_from_sql(table.time_key_type_name);
+  sub_tree.indexes.clear();
+  sub_tree.partition_indexes.clear();
+  sub_tree.partitions.clear();
+  sub_tree.referencing_foreign_keys.clear();
+  sub_tree.migration_phase.clear();
+  return sub_tree;
 }
 
 Policy sub_tree_policy(const Policy& policy, const ListTenant& tenant) {

@@ -58,6 +58,12 @@ ListPlan plan_list(const PolicySpec& spec, const ObservedListTable& table,
                    const SourceValues& source, const std::vector<std::string>& taken_names,
                    const ObservedServer& server, TimePoint now);
 
+// A sub-tree of `table` as read_table() would see it before its partitions and indexes are read:
+// the list parent's header (owner, grants, columns, replica identity) under the sub-tree's name,
+// PARTITION BY RANGE on spec.list.time_key.
+ObservedTable sub_tree_table(const PolicySpec& spec, const ObservedListTable& table,
+                             const QualifiedName& partition);
+
 // The range policy a tenant's sub-tree is reconciled with: the list policy's interval, premake,
 // DEFAULT, retention, guards and schedule on the tenant's partition, its indexes under their
 // tenant_index_name().

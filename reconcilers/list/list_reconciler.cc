@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "reconcilers/list/sub_tree_catalog.h"
 #include "reconcilers/partition/catalog_reader.h"
 #include "reconcilers/partition/guards.h"
 #include "reconcilers/partition/sql_text.h"
@@ -52,6 +53,22 @@ void record_run(Outcome& outcome, const Execution& run) {
 }
 
 }  // namespace
+
+std::optional<Outcome> ListPartitionReconciler::quiet_sub_tree(
+    const Policy& sub_policy, const std::map<std::string, ObservedSubTree>& observed,
+    const ObservedServer& server) const {
+  const auto it = observed.find(sub_policy.spec.table.display());
+  if (it == observed.end() || it->second.default_has_rows) return std::nullopt;
+  const Plan plan = plan_reconcile(sub_policy.spec, it->second.table, server, clock_.now());
+  if (!plan.actions.empty() || first_problem(plan.findings) != nullptr) return std::nullopt;
+  Outcome quiet = base_outcome(sub_policy);
+  quiet.key_type = plan.key_type;
+  quiet.figures = plan.figures;
+  quiet.findings = plan.findings;
+  set_summary_conditions(quiet, true, "Reconciled",
+                         "partitions, DEFAULT and indexes match the policy", false);
+  return quiet;
+}
 
 PlannedList ListPartitionReconciler::observe_and_plan(DatabaseSession& session,
                                                       const Policy& policy) const {
@@ -113,6 +130,9 @@ Outcome ListPartitionReconciler::reconcile(DatabaseSession& session, const Polic
     tenants.total = static_cast<int>(planned.plan.tenants.size());
     tenants.values_without_source = static_cast<int>(planned.plan.values_without_source.size());
     std::map<std::string, Outcome> sub_trees;  // by partition
+    const std::map<std::string, ObservedSubTree> observed_sub_trees =
+        policy.spec.has_interval() ? read_sub_trees(session, policy.spec, planned.table)
+                                   : std::map<std::string, ObservedSubTree>{};
     bool in_progress = false;
     const auto not_ready = [&](const ListTenant& tenant, const std::string& reason,
                                const std::string& message) {
@@ -142,11 +162,15 @@ Outcome ListPartitionReconciler::reconcile(DatabaseSession& session, const Polic
         }
         const Policy sub_policy = sub_tree_policy(policy, tenant);
         Outcome sub_tree;
-        try {
-          sub_tree =
-              PartitionReconciler(clock_, stop_requested_).reconcile(session, sub_policy, mode);
-        } catch (const std::exception& error) {
-          sub_tree = outcome_of_error(base_outcome(sub_policy), "reconciling", error);
+        if (auto quiet = quiet_sub_tree(sub_policy, observed_sub_trees, planned.server)) {
+          sub_tree = std::move(*quiet);
+        } else {
+          try {
+            sub_tree =
+                PartitionReconciler(clock_, stop_requested_).reconcile(session, sub_policy, mode);
+          } catch (const std::exception& error) {
+            sub_tree = outcome_of_error(base_outcome(sub_policy), "reconciling", error);
+          }
         }
         add_sub_tree(outcome, sub_tree, sub_trees.empty());
         done = sub_trees.emplace(tenant.partition.display(), std::move(sub_tree)).first;

@@ -95,16 +95,22 @@ void read_default_rows(DatabaseSession& session, const PolicySpec& spec, Observe
 
 }  // namespace
 
-void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table) {
+std::map<std::string, ParentIndexes> read_indexes_of(DatabaseSession& session,
+                                                     const std::string& parents,
+                                                     const std::string& param) {
+  std::map<std::string, ParentIndexes> out;
   const SqlRows parent_rows = session.query(
       "SELECT ic.relname, ix.indisunique, am.amname, ix.indisvalid, ix.indnkeyatts,"
       "  coalesce(pg_get_expr(ix.indpred, ix.indrelid), ''),"
       "  (SELECT json_agg(coalesce(a.attname::text, '(expression)') ORDER BY k.ord)"
       "     FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
-      "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum)"
+      "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum),"
+      "  pn.nspname || '.' || pc.relname"
       " FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid"
-      " JOIN pg_am am ON am.oid = ic.relam WHERE ix.indrelid = $1::oid ORDER BY ic.relname",
-      {oid});
+      " JOIN pg_class pc ON pc.oid = ix.indrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
+      " JOIN pg_am am ON am.oid = ic.relam WHERE ix.indrelid " +
+          parents + " ORDER BY ic.relname",
+      {param});
   for (const auto& row : parent_rows) {
     ObservedParentIndex index;
     index.name = text(row[0]);
@@ -116,44 +122,61 @@ void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTabl
     const std::vector<std::string> all = json_strings(row[6]);
     index.columns.assign(all.begin(), all.begin() + std::min(key_count, all.size()));
     if (all.size() > key_count) index.include.assign(all.begin() + key_count, all.end());
-    table.indexes.push_back(std::move(index));
+    out[text(row[7])].indexes.push_back(std::move(index));
   }
   const SqlRows child_rows = session.query(
-      "SELECT n.nspname, ic.relname, c.relname, coalesce(pic.relname::text, ''), ix.indisvalid"
+      "SELECT n.nspname, ic.relname, c.relname, coalesce(pic.relname::text, ''), ix.indisvalid,"
+      "  pn.nspname || '.' || pc.relname"
       " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+      " JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
       " JOIN pg_index ix ON ix.indrelid = c.oid"
       " JOIN pg_class ic ON ic.oid = ix.indexrelid"
       " JOIN pg_namespace n ON n.oid = ic.relnamespace"
       " LEFT JOIN pg_inherits ii ON ii.inhrelid = ix.indexrelid"
       " LEFT JOIN pg_class pic ON pic.oid = ii.inhparent"
-      " WHERE i.inhparent = $1::oid ORDER BY c.relname, ic.relname",
-      {oid});
+      " WHERE i.inhparent " +
+          parents + " ORDER BY c.relname, ic.relname",
+      {param});
   for (const auto& row : child_rows) {
-    table.partition_indexes.push_back(
+    out[text(row[5])].partition_indexes.push_back(
         {{text(row[0]), text(row[1])}, text(row[2]), text(row[3]), text(row[4]) == "t"});
   }
+  return out;
 }
 
-std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
-                                               KeyType key_type) {
+void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table) {
+  auto found = read_indexes_of(session, "= $1::oid", oid);
+  if (found.empty()) return;
+  ParentIndexes& indexes = found.begin()->second;
+  table.indexes = std::move(indexes.indexes);
+  table.partition_indexes = std::move(indexes.partition_indexes);
+}
+
+std::map<std::string, std::vector<ObservedPartition>> read_partitions_of(DatabaseSession& session,
+                                                                         const std::string& parents,
+                                                                         const std::string& param,
+                                                                         KeyType key_type) {
   // pg_get_expr(relpartbound, 0): bounds hold no column references, and passing the relation's
   // oid would lock every partition (waiting behind anyone holding one). Each bound is printed
   // and matched once (MATERIALIZED), not once per output column.
   const SqlRows rows = session.query(
       "WITH bounds AS MATERIALIZED ("
-      "  SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, 0) AS bound"
+      "  SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, 0) AS bound,"
+      "    pn.nspname || '.' || pc.relname AS parent"
       "  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
       "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-      "  WHERE i.inhparent = (SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2"
-      "    ON n2.oid = c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)),"
-      " m AS MATERIALIZED (SELECT nspname, relname, bound = 'DEFAULT' AS is_default,"
-      "  regexp_match(bound, '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') AS b FROM bounds)"
-      " SELECT m.nspname, m.relname, m.is_default, " +
+      "  JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
+      "  WHERE i.inhparent " +
+          parents +
+          "),"
+          " m AS MATERIALIZED (SELECT nspname, relname, parent, bound = 'DEFAULT' AS is_default,"
+          "  regexp_match(bound, '^FOR VALUES FROM \\((.*)\\) TO \\((.*)\\)$') AS b FROM bounds)"
+          " SELECT m.nspname, m.relname, m.is_default, " +
           bound_to_key(key_type, "m.b[1]", "floor") + ", " +
           bound_to_key(key_type, "m.b[2]", "ceil") +
-          ", m.b[1] = 'MINVALUE', m.b[2] = 'MAXVALUE' FROM m",
-      {table.schema, table.name});
-  std::vector<ObservedPartition> partitions;
+          ", m.b[1] = 'MINVALUE', m.b[2] = 'MAXVALUE', m.parent FROM m",
+      {param});
+  std::map<std::string, std::vector<ObservedPartition>> out;
   for (const auto& row : rows) {
     ObservedPartition partition;
     partition.name = {text(row[0]), text(row[1])};
@@ -162,13 +185,21 @@ std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const Q
       partition.lower = text(row[5]) == "t" ? kUnboundedBelow : std::stoll(text(row[3]));
       partition.upper = text(row[6]) == "t" ? kUnboundedAbove : std::stoll(text(row[4]));
     }
-    partitions.push_back(std::move(partition));
+    out[text(row[7])].push_back(std::move(partition));
   }
-  std::sort(partitions.begin(), partitions.end(), [](const auto& a, const auto& b) {
-    if (a.is_default != b.is_default) return b.is_default;
-    return a.lower < b.lower;
-  });
-  return partitions;
+  for (auto& [parent, partitions] : out) {
+    std::sort(partitions.begin(), partitions.end(), [](const auto& a, const auto& b) {
+      if (a.is_default != b.is_default) return b.is_default;
+      return a.lower < b.lower;
+    });
+  }
+  return out;
+}
+
+std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const QualifiedName& table,
+                                               KeyType key_type) {
+  auto found = read_partitions_of(session, "= to_regclass($1)", sql::qualified(table), key_type);
+  return found.empty() ? std::vector<ObservedPartition>{} : std::move(found.begin()->second);
 }
 
 ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec) {

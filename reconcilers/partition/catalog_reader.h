@@ -2,7 +2,10 @@
 // handful of queries per table whatever its partition count.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "reconcilers/partition/catalog.h"
 #include "reconcilers/partition/db_session.h"
@@ -25,5 +28,21 @@ std::vector<ObservedPartition> read_partitions(DatabaseSession& session, const Q
 // The indexes of the table whose oid is `oid` (into table.indexes) and of its partitions, with
 // the parent index each is attached to (into table.partition_indexes).
 void read_indexes(DatabaseSession& session, const std::string& oid, ObservedTable& table);
+
+// Bulk forms, for many partitioned tables in a fixed number of queries: `parents` is an SQL
+// condition on a table's oid written with $1, the one parameter, which is `param` — "= $1::oid",
+// or "IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)" for the partitions of a
+// table. Results are keyed by each parent's "schema.name".
+struct ParentIndexes {
+  std::vector<ObservedParentIndex> indexes;
+  std::vector<ObservedPartitionIndex> partition_indexes;
+};
+std::map<std::string, ParentIndexes> read_indexes_of(DatabaseSession& session,
+                                                     const std::string& parents,
+                                                     const std::string& param);
+std::map<std::string, std::vector<ObservedPartition>> read_partitions_of(DatabaseSession& session,
+                                                                         const std::string& parents,
+                                                                         const std::string& param,
+                                                                         KeyType key_type);
 
 }  // namespace partop
