@@ -6,6 +6,9 @@
 
 #include <pqxx/pqxx>
 
+#include <fstream>
+#include <iterator>
+
 #include "reconcilers/partition/pg_session.h"
 #include "tests/support/load.h"
 #include "tests/support/test_database.h"
@@ -234,15 +237,9 @@ TEST_CASE("LISTEN: the documented trigger's notice is heard, and a lost connecti
   TestDatabase db;
   create_tenants_and_events(db, 1);
   // The trigger the README gives for a source of values.
-  db.exec(R"(
-    CREATE FUNCTION partop_notify_list_values() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      PERFORM pg_notify('partop_list_values', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER tenants_partop_list_values AFTER INSERT OR UPDATE OR DELETE ON tenants
-      FOR EACH STATEMENT EXECUTE FUNCTION partop_notify_list_values();
-  )");
+  std::ifstream trigger(PARTOP_SOURCE_DIR "/examples/list-values-trigger.sql");
+  REQUIRE(trigger);
+  db.exec(std::string(std::istreambuf_iterator<char>(trigger), {}));
   PgNotificationConnector connector;
   const auto listener = connector.listen(db.dsn(), std::string(kListValuesChannel));
   CHECK_FALSE(listener->wait(std::chrono::milliseconds(100)));

@@ -9,14 +9,8 @@ CREATE TABLE tenants (id text PRIMARY KEY);
 INSERT INTO tenants VALUES ('acme'), ('globex'), ('initech');
 CREATE TABLE events (tenant_id text NOT NULL, event_ts timestamptz NOT NULL, payload text)
   PARTITION BY LIST (tenant_id);
-CREATE FUNCTION partop_notify_list_values() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('partop_list_values', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
-  RETURN NULL;
-END $$;
-CREATE TRIGGER tenants_partop_list_values AFTER INSERT OR UPDATE OR DELETE ON tenants
-  FOR EACH STATEMENT EXECUTE FUNCTION partop_notify_list_values();
 SQL
+psql_db -f "$E2E_ROOT/examples/list-values-trigger.sql"   # the README's trigger
 create_secret
 k apply -f - >/dev/null <<YAML
 apiVersion: partop.dev/v1alpha1
