@@ -198,6 +198,31 @@ TEST_CASE("a lock held on one tenant's sub-tree leaves the other tenants converg
       5 + 1);
 }
 
+TEST_CASE(
+    "a hand-made partition conflicting with one tenant's layout leaves the others converging") {
+  TestDatabase db;
+  create_tenants_and_events(db, 3);
+  REQUIRE(apply_policy(db, make_policy(kPolicy + "  premake: 1\n")).ready());
+  // Two days in one partition where the policy wants one per day, under one tenant only.
+  db.exec(R"(
+    CREATE TABLE events_tenant003_hand PARTITION OF events_tenant003
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC') + interval '2 days')
+                   TO (date_trunc('day', now(), 'UTC') + interval '4 days');
+  )");
+  const Outcome outcome = apply_policy(db, make_policy(kPolicy + "  premake: 4\n"));
+  CHECK_FALSE(outcome.ready());
+  CHECK(outcome.ready_reason() == "TenantsNotReady");
+  REQUIRE(outcome.tenants);
+  CHECK(outcome.tenants->ready == 2);
+  REQUIRE(outcome.tenants->not_ready.size() == 1);
+  CHECK(outcome.tenants->not_ready[0].rfind("tenant003: ", 0) == 0);
+  MESSAGE(outcome.tenants->not_ready[0]);
+  CHECK(
+      db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_tenant001'::regclass") ==
+      5 + 1);
+  CHECK(db.scalar("SELECT to_regclass('events_tenant003_hand') IS NOT NULL") == "t");  // untouched
+}
+
 TEST_CASE("list leaves without an interval, and what a list policy refuses with no DDL") {
   TestDatabase db;
   db.exec(R"(
