@@ -226,12 +226,20 @@ Outcome ListPartitionReconciler::reconcile(DatabaseSession& session, const Polic
                                  std::to_string(planned.plan.plan.actions.size()) +
                                  " action(s) need the primary",
                              false);
-    } else if (!act && !planned.plan.plan.actions.empty()) {
+    } else if (!planned.plan.plan.actions.empty()) {
+      // Not run (observe mode, suspended), or still planned after applying (retried).
       const bool suspended = mode == ReconcileMode::kApply && policy.spec.suspend;
+      if (act) {
+        outcome.retry_with_backoff = true;
+        for (const auto& action : planned.plan.plan.actions)
+          outcome.actions_pending.push_back(action.summary);
+      }
       set_summary_conditions(outcome, false, suspended ? "Suspended" : "ActionsPending",
                              std::to_string(planned.plan.plan.actions.size()) +
                                  " action(s) on the list level " +
-                                 (suspended ? "wait: the policy is suspended" : "pending"),
+                                 (suspended ? "wait: the policy is suspended"
+                                  : act     ? "still planned after applying; will retry"
+                                            : "pending"),
                              !suspended);
     } else if (tenants.ready < tenants.total) {
       if (in_progress) outcome.retry_with_backoff = true;
