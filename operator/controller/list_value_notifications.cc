@@ -26,6 +26,16 @@ std::vector<std::string> tables_of(const Policy& policy) {
   return tables;
 }
 
+// The object as a list policy, or nullopt: range policies (most of them) are passed over without
+// being parsed, as this runs for every policy at every rescan and every notice.
+std::optional<Policy> list_policy(const json& object) {
+  const auto spec = object.find("spec");
+  if (spec == object.end() || !spec->is_object() || !spec->contains("list")) return std::nullopt;
+  ParsedPolicy parsed = parse_policy(object);
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(parsed.policy);
+}
+
 }  // namespace
 
 const runtime::Resource& list_value_notices() {
@@ -38,9 +48,9 @@ std::vector<std::string> list_policies_for_table(const runtime::ObjectStore& pol
   const std::string wanted = qualified(table);
   std::vector<std::string> keys;
   policies.for_each([&](const json& object) {
-    const ParsedPolicy parsed = parse_policy(object);
-    if (!parsed.ok() || !parsed.policy->spec.list) return;
-    for (const auto& name : tables_of(*parsed.policy)) {
+    const auto policy = list_policy(object);
+    if (!policy) return;
+    for (const auto& name : tables_of(*policy)) {
       if (name == wanted) {
         keys.push_back(runtime::object_key(object));
         return;
@@ -81,11 +91,11 @@ void ListValueNotifications::for_each(const std::function<void(const json&)>& vi
 std::map<std::string, std::set<std::string>> ListValueNotifications::wanted() const {
   std::map<std::string, std::set<std::string>> out;
   policies_.for_each([&](const json& object) {
-    const ParsedPolicy parsed = parse_policy(object);
-    if (!parsed.ok() || !parsed.policy->spec.list) return;
-    const ResolvedDsn dsn = backend_.resolve_dsn(object, parsed.policy->spec.database_ref);
+    const auto policy = list_policy(object);
+    if (!policy) return;
+    const ResolvedDsn dsn = backend_.resolve_dsn(object, policy->spec.database_ref);
     if (!dsn.dsn) return;  // the policy's own reconcile reports why
-    for (const auto& table : tables_of(*parsed.policy)) out[*dsn.dsn].insert(table);
+    for (const auto& table : tables_of(*policy)) out[*dsn.dsn].insert(table);
   });
   return out;
 }
