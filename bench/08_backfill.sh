@@ -3,8 +3,8 @@
 # BENCH_C8_ROWS_PER_DAY rows each; a corrected source table holds the same rows with another
 # amount. While an inserter writes into today's partition (pgbench, rate-limited, per-transaction
 # logs), the whole range is recomputed from the source by:
-#   - partop: `partop apply` of a PartitionBackfill (per partition: shadow, 24 fill slices,
-#     index, ANALYZE, swap under the lock guard);
+#   - partop: `partop apply` of a PartitionBackfill (per partition: shadow, fill slices of
+#     64 MiB each by default, index, ANALYZE, swap under the lock guard);
 #   - the naive way: one transaction, DELETE the range then INSERT ... SELECT from the source;
 #   - plain SQL per partition (the field-tested recipe by hand): CREATE TABLE LIKE, INSERT ...
 #     SELECT, index, then DETACH / rename / ATTACH in one transaction, partition after partition.
@@ -131,7 +131,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 out "## 8. Backfill of history ($DAYS daily partitions × $ROWS_PER_DAY rows, an inserter at $RATE tx/s)" ""
-out "\`partop apply\` of a PartitionBackfill (per partition: shadow, 24 fill slices, indexes, ANALYZE,"
+out "\`partop apply\` of a PartitionBackfill (per partition: shadow, fill slices of 64 MiB by default, indexes, ANALYZE,"
 out "swap) beside the naive one-transaction DELETE + INSERT ... SELECT over the whole range and the"
 out "per-partition recipe as plain SQL (new table, fill, indexes, then DETACH/DROP/rename/ATTACH in"
 out "one transaction). The inserter writes into today's partition. \"Wrong rows\" counts rows of the"

@@ -43,7 +43,8 @@ struct BackfillSpec {
   bool suspend = false;
   // A partition's fill runs as this many transactions over equal slices of its key range, so
   // that a huge partition is never one hours-long statement and a restart loses one slice.
-  int slices_per_partition = 24;
+  // Unset: one slice per kAutoSliceBytes of the live partition's heap (at least one).
+  std::optional<int> slices_per_partition;
   GuardSpec guards;
   std::optional<DatabaseRef> database_ref;
 };

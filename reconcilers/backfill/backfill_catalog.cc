@@ -73,9 +73,12 @@ LivePartition read_live_partition(DatabaseSession& session, const ObservedPartit
                      {name})) {
     live.foreign_keys.emplace_back(text(row[0]), text(row[1]));
   }
-  live.write_trigger = text(session.query("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid ="
-                                          " to_regclass($1) AND tgname = 'partop_backfill_writes')",
-                                          {name})[0][0]) == "t";
+  const auto trigger_and_size =
+      session.query("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1)"
+                    " AND tgname = 'partop_backfill_writes'), pg_relation_size(to_regclass($1))",
+                    {name});
+  live.write_trigger = text(trigger_and_size[0][0]) == "t";
+  live.heap_bytes = std::stoll(text(trigger_and_size[0][1]));
   const std::string shadow =
       sql::qualified({partition.name.schema, shadow_name(partition.name.name)});
   live.shadow_exists =

@@ -50,6 +50,7 @@ struct LivePartition {
   // so that ATTACH finds them and validates nothing under its locks.
   std::vector<std::pair<std::string, std::string>> foreign_keys;
   bool write_trigger = false;  // partop's trigger counting the application's writes
+  int64_t heap_bytes = 0;      // pg_relation_size: what the fill slices are sized from
   bool shadow_exists = false;
   std::vector<std::string> shadow_indexes;  // index names on the shadow
   std::vector<std::string> shadow_foreign_keys;

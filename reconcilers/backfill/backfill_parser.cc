@@ -90,8 +90,9 @@ BackfillSpec read_spec(const json& object, std::vector<FieldError>& errors) {
     }
   }
   spec.suspend = reader.boolean("suspend").value_or(false);
-  spec.slices_per_partition =
-      static_cast<int>(reader.integer("slicesPerPartition", 1, 10000).value_or(24));
+  if (const auto slices = reader.integer("slicesPerPartition", 1, 10000)) {
+    spec.slices_per_partition = static_cast<int>(*slices);
+  }
   if (const json* value = reader.object("guards")) {
     read_guards(*value, reader.field_path("guards"), spec.guards, errors);
   }

@@ -32,7 +32,7 @@ TEST_CASE("a backfill spec reads with its defaults") {
   CHECK(spec.order == BackfillOrder::kOldestFirst);
   CHECK(spec.replaced == ReplacedPartition::kKeep);
   CHECK(spec.pause_between.count() == 0);
-  CHECK(spec.slices_per_partition == 24);
+  CHECK_FALSE(spec.slices_per_partition.has_value());
   CHECK_FALSE(spec.suspend);
 }
 

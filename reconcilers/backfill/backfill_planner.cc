@@ -192,8 +192,8 @@ class BackfillPlanBuilder {
       // Every remaining slice, each its own transaction recording its progress: a stop or a
       // kill between two of them resumes at the next.
       const KeyValue span = live.partition.upper - live.partition.lower;
-      const KeyValue width = std::max<KeyValue>(
-          1, (span + spec_.slices_per_partition - 1) / spec_.slices_per_partition);
+      const int slices = fill_slices(spec_, live.heap_bytes);
+      const KeyValue width = std::max<KeyValue>(1, (span + slices - 1) / slices);
       const KeyType type = *observed_.table.key_type;
       plan_.filling = true;
       for (KeyValue from = row->filled_upto; from < live.partition.upper;) {
@@ -242,6 +242,14 @@ class BackfillPlanBuilder {
 };
 
 }  // namespace
+
+int fill_slices(const BackfillSpec& spec, int64_t live_heap_bytes) {
+  if (spec.slices_per_partition) return *spec.slices_per_partition;
+  constexpr int64_t kMaxSlices = 10000;  // the bound spec.slicesPerPartition has
+  return static_cast<int>(std::clamp<int64_t>(
+      (std::max<int64_t>(0, live_heap_bytes) + kAutoSliceBytes - 1) / kAutoSliceBytes, 1,
+      kMaxSlices));
+}
 
 bool BackfillPlan::blocked() const {
   return any_blocking(findings);

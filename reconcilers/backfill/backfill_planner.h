@@ -28,6 +28,14 @@ struct BackfillPlan {
   bool blocked() const;
 };
 
+// Heap of the live partition per fill slice when spec.slicesPerPartition is unset: a slice's
+// INSERT ... SELECT then moves about this much, seconds of work, and a small partition is one
+// slice (each slice reads the source once; an unindexed source is scanned whole every time).
+inline constexpr int64_t kAutoSliceBytes = 64LL * 1024 * 1024;
+
+// The number of transactions a partition whose heap is `live_heap_bytes` is filled in.
+int fill_slices(const BackfillSpec& spec, int64_t live_heap_bytes);
+
 BackfillPlan plan_backfill(const Backfill& backfill, const ObservedBackfill& observed,
                            TimePoint now);
 

@@ -95,6 +95,27 @@ TEST_CASE("backfill planner: the first partition starts, then fills in its remai
   CHECK(plan.actions.back().summary.find("2026-11-11T00:00:00Z)") != std::string::npos);
 }
 
+TEST_CASE("backfill planner: without slicesPerPartition a partition is a slice per 64 MiB") {
+  BackfillSpec spec;
+  CHECK(fill_slices(spec, 0) == 1);
+  CHECK(fill_slices(spec, 20 * 1024 * 1024) == 1);
+  CHECK(fill_slices(spec, kAutoSliceBytes + 1) == 2);
+  CHECK(fill_slices(spec, 100 * kAutoSliceBytes) == 100);
+  CHECK(fill_slices(spec, int64_t{1} << 60) == 10000);
+  spec.slices_per_partition = 4;
+  CHECK(fill_slices(spec, 100 * kAutoSliceBytes) == 4);
+
+  ObservedBackfill world = observed();
+  world.current = live(world, 10);
+  world.current->shadow_exists = true;
+  world.current->heap_bytes = 3 * kAutoSliceBytes;
+  world.rows = {row(*world.current, "building", world.current->partition.lower)};
+  Backfill automatic = backfill();
+  automatic.spec.slices_per_partition.reset();
+  const BackfillPlan plan = plan_backfill(automatic, world, kNow);
+  CHECK(plan.actions.size() == 3);
+}
+
 TEST_CASE("backfill planner: a filled shadow gets its indexes, then is finished, then swapped") {
   ObservedBackfill world = observed();
   world.current = live(world, 10);
