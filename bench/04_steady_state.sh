@@ -54,6 +54,10 @@ grep -q 'action(s) applied' "$CASE_WORK/settle.out" && log "note: partop's settl
 qc "$DB" "SELECT partman.run_maintenance('public.t')" >/dev/null
 [ "$(partition_count "$DB" t)" = "$PARTS" ] || die "settling changed the partition count"
 qc postgres "ALTER DATABASE $DB SET log_statement = 'all'" >/dev/null
+# Session time (connection to disconnection, as the server logs it): the reconcile without the
+# client's process start. log_disconnections cannot be set per database; it is on for this case.
+qc postgres "ALTER SYSTEM SET log_disconnections = on" >/dev/null
+qc postgres "SELECT pg_reload_conf()" >/dev/null
 dbid=$(qc postgres "SELECT oid FROM pg_database WHERE datname = '$DB'")
 
 run_tool() {  # run_tool TOOL: prints elapsed ms
@@ -79,8 +83,12 @@ for rep in $(seq 1 "$REPS"); do
     sleep 0.2  # let the server write its log
     # Round trips: log lines of this database that start a statement (simple or extended protocol).
     trips=$(tail -c +"$((offset + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements_reset' || true)
+    session_ms=$(tail -c +"$((offset + 1))" "$SERVER_LOG" \
+      | sed -n "s/.*disconnection: session time: \([0-9]*\):\([0-9]*\):\([0-9.]*\) .*database=$DB .*/\1 \2 \3/p" \
+      | awk '{ printf "%.0f", ($1 * 3600 + $2 * 60 + $3) * 1000; exit }')
     record $tool ms "$ms"
     record $tool trips "$trips"
+    record $tool session_ms "${session_ms:-0}"
     if [ "$pgss_ok" = 1 ]; then
       read -r top nested server_ms <<<"$(qc postgres "SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0),
           coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0),
@@ -102,6 +110,8 @@ for rep in $(seq 1 "$REPS"); do
 done
 [ "$(partition_count "$DB" t)" = "$PARTS" ] || log "WARNING: the partition count changed"
 qc postgres "ALTER DATABASE $DB RESET log_statement" >/dev/null
+qc postgres "ALTER SYSTEM RESET log_disconnections" >/dev/null
+qc postgres "SELECT pg_reload_conf()" >/dev/null
 db_drop "$DB"
 
 out "## 4. Steady state: a no-op reconcile of a table with $PARTS partitions" ""
@@ -111,8 +121,10 @@ out "One table, \`t\`, $PARTS daily partitions ($back back, today, $ahead ahead)
   "interleaved; the partition count is checked unchanged). Round trips: statements the client sent," \
   "from the server log with \`log_statement = all\` for this database. Statements executed: sum of" \
   "\`calls\` in pg_stat_statements (\`track = $track\`), top-level plus nested in PL/pgSQL." \
-  "Wall-clock: the whole client command (partop process, or \`psql -c\`), so it includes process" \
-  "start and connection; \`psql -c 'SELECT 1'\` is shown as the floor of that." ""
+  "Session time: from the connection to its end as the server logs it (\`log_disconnections\`):" \
+  "the reconcile with its connection set-up and the client's own work between statements, without" \
+  "process start. Wall-clock: the whole client command (partop process, or \`psql -c\`), so it" \
+  "includes process start; \`psql -c 'SELECT 1'\` is shown as the floor of both." ""
 out "| | partop apply | pg_partman run_maintenance('public.t') | psql -c 'SELECT 1' | partop / pg_partman |" "|---|---:|---:|---:|---:|"
 row4() { out "| $1 | $(med partop "$2") | $(med partman "$2") | $(med baseline "$2") | $(ratio "$(med partop "$2")" "$(med partman "$2")") |"; }
 row4 "client round trips (median)" trips
@@ -122,6 +134,7 @@ if [ "$pgss_ok" = 1 ]; then
   row4 "statements executed, total" total
   row4 "server execution time of top-level statements, ms (median)" server_ms
 fi
+row4 "session time ms, connection to disconnection as the server logs it (median)" session_ms
 row4 "wall-clock ms (median)" ms
 out "| wall-clock ms, all runs | $(all_values partop ms) | $(all_values partman ms) | $(all_values baseline ms) | |" ""
 if [ "$pgss_ok" = 1 ]; then

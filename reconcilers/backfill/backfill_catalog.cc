@@ -73,10 +73,10 @@ LivePartition read_live_partition(DatabaseSession& session, const ObservedPartit
                      {name})) {
     live.foreign_keys.emplace_back(text(row[0]), text(row[1]));
   }
-  const auto trigger_and_size =
-      session.query("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1)"
-                    " AND tgname = 'partop_backfill_writes'), pg_relation_size(to_regclass($1))",
-                    {name});
+  const auto trigger_and_size = session.query(
+      "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1)"
+      " AND tgname = 'partop_backfill_writes'), pg_relation_size(to_regclass($1))",
+      {name});
   live.write_trigger = text(trigger_and_size[0][0]) == "t";
   live.heap_bytes = std::stoll(text(trigger_and_size[0][1]));
   const std::string shadow =

@@ -9,15 +9,27 @@
 
 #include "reconcilers/partition/catalog.h"
 #include "reconcilers/partition/db_session.h"
+#include "reconcilers/partition/guards.h"
 #include "reconcilers/partition/policy.h"
 
 namespace partop {
 
 // Observes `spec.table`. When the table is usable (range-partitioned on one supported column),
 // also counts DEFAULT rows per cell of `spec.interval` and reads the maximum key for integer keys.
+// Two round trips at most (query_batch): the catalog, then the table's rows the counts need.
 ObservedTable read_table(DatabaseSession& session, const PolicySpec& spec);
 
-// Recovery state, database size, and the maintenance window's UTC offset. Throws DatabaseError
+// What a reconcile of a policy reads: the server (read_server), the table (read_table) and the
+// standby furthest behind, in the same two round trips as read_table alone.
+struct CatalogObservation {
+  ObservedServer server;
+  ObservedTable table;
+  std::optional<ReplicationLag> worst_lag;  // none on a standby or without standbys
+};
+CatalogObservation observe_catalog(DatabaseSession& session, const PolicySpec& spec);
+
+// Recovery state, database size (with a storage guard only; 0 otherwise), and the maintenance
+// window's UTC offset. Throws DatabaseError
 // with sqlstate 22023 when the window's time zone is unknown to the server.
 ObservedServer read_server(DatabaseSession& session, const PolicySpec& spec);
 

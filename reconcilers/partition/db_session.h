@@ -71,6 +71,16 @@ class DatabaseSession {
   // transaction and returns its rows.
   virtual SqlRows query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
 
+  // Runs read-only statements without parameters (their values are validated literals) and
+  // returns each one's rows, in order; they may go in one round trip. The first error is thrown
+  // and the statements after it are not run.
+  virtual std::vector<SqlRows> query_batch(const std::vector<std::string>& statements) {
+    std::vector<SqlRows> out;
+    out.reserve(statements.size());
+    for (const auto& statement : statements) out.push_back(query(statement));
+    return out;
+  }
+
   // Runs `statements` in one transaction under `limits` (SET LOCAL) and commits. Returns the
   // number of rows the statement at index `counted` affected (0 without one); the others may be
   // sent together, in one round trip. On any error the transaction is rolled back and a

@@ -35,7 +35,9 @@ constexpr const char* kLagRowsSql =
     "  NULL AS granted, NULL, NULL, NULL, NULL AS age_ms"
     " FROM pg_stat_replication";
 
-std::optional<ReplicationLag> worst_lag_in(const SqlRows& rows) {
+}  // namespace
+
+std::optional<ReplicationLag> worst_replication_lag_in(const SqlRows& rows) {
   std::optional<ReplicationLag> worst;
   for (const auto& row : rows) {
     if (row[0] != "lag") continue;
@@ -48,6 +50,12 @@ std::optional<ReplicationLag> worst_lag_in(const SqlRows& rows) {
   }
   return worst;
 }
+
+std::string replication_lag_rows_sql() {
+  return kLagRowsSql;
+}
+
+namespace {
 
 std::optional<std::string> lag_exceeded(const std::optional<ReplicationLag>& lag,
                                         std::chrono::milliseconds max_lag) {
@@ -85,7 +93,7 @@ std::optional<std::string> conflicting_lock_in(const SqlRows& rows,
 }  // namespace
 
 std::optional<ReplicationLag> worst_replication_lag(DatabaseSession& session) {
-  return worst_lag_in(session.query(kLagRowsSql));
+  return worst_replication_lag_in(session.query(kLagRowsSql));
 }
 
 std::optional<StepHeldBack> step_held_back(DatabaseSession& session,
@@ -104,7 +112,7 @@ std::optional<StepHeldBack> step_held_back(DatabaseSession& session,
                           ") g ORDER BY kind DESC, granted DESC, age_ms::bigint DESC",
                       {relations.dump()});
   }
-  if (auto lag = lag_exceeded(worst_lag_in(rows), max_lag)) {
+  if (auto lag = lag_exceeded(worst_replication_lag_in(rows), max_lag)) {
     return StepHeldBack{"ReplicationLagHigh", *lag};
   }
   if (auto holder = conflicting_lock_in(rows, locks, ignore_younger_than)) {

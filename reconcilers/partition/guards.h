@@ -21,6 +21,9 @@ struct ReplicationLag {
 
 // The standby that replays furthest behind, if any streams from this server.
 std::optional<ReplicationLag> worst_replication_lag(DatabaseSession& session);
+// The same from the rows of replication_lag_rows_sql(), read along with other statements.
+std::optional<ReplicationLag> worst_replication_lag_in(const SqlRows& rows);
+std::string replication_lag_rows_sql();
 
 // WAL distance beyond which a standby counts as lagging even when its reported replay time is
 // small (replay paused or stalled, primary otherwise idle): one WAL segment.

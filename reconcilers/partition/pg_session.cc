@@ -1,8 +1,11 @@
 #include "reconcilers/partition/pg_session.h"
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include <cstdlib>
 #include <deque>
+#include <regex>
 
 namespace partop {
 namespace {
@@ -63,11 +66,11 @@ class PgSession : public DatabaseSession {
   PgSession(const std::string& dsn, std::chrono::milliseconds read_lock_timeout)
       : dsn_(dsn), read_lock_timeout_(read_lock_timeout) {
     try {
-      connection_ = std::make_unique<pqxx::connection>(dsn);
-      pqxx::nontransaction setup(*connection_);
-      // One round trip for the session's settings.
-      setup.exec("SET TimeZone = 'UTC'; SET application_name = 'partop'; SET lock_timeout = " +
-                 milliseconds_literal(read_lock_timeout_));
+      // The session's settings travel in the startup packet: no round trip of their own.
+      connection_ = std::make_unique<pqxx::connection>(conninfo_with_settings(
+          dsn, "partop",
+          {{"TimeZone", "UTC"},
+           {"lock_timeout", std::to_string(read_lock_timeout_.count()) + "ms"}}));
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
@@ -77,6 +80,26 @@ class PgSession : public DatabaseSession {
     try {
       pqxx::nontransaction tx(*connection_);
       return to_rows(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)));
+    } catch (...) {
+      rethrow_as_database_error(dsn_);
+    }
+  }
+
+  std::vector<SqlRows> query_batch(const std::vector<std::string>& statements) override {
+    try {
+      pqxx::nontransaction tx(*connection_);
+      pqxx::pipeline pipeline(tx);
+      // Held back until all are in, then sent as one message.
+      pipeline.retain(static_cast<int>(statements.size()));
+      std::vector<pqxx::pipeline::query_id> ids;
+      ids.reserve(statements.size());
+      for (const auto& statement : statements) ids.push_back(pipeline.insert(statement));
+      pipeline.resume();
+      std::vector<SqlRows> out;
+      out.reserve(statements.size());
+      for (const auto id : ids) out.push_back(to_rows(pipeline.retrieve(id)));
+      pipeline.complete();
+      return out;
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
@@ -145,8 +168,8 @@ class PgNotificationListener : public NotificationListener {
  public:
   PgNotificationListener(const std::string& dsn, const std::string& channel) : dsn_(dsn) {
     try {
-      connection_ = std::make_unique<pqxx::connection>(dsn);
-      pqxx::nontransaction(*connection_).exec("SET application_name = 'partop-listener'");
+      connection_ =
+          std::make_unique<pqxx::connection>(conninfo_with_settings(dsn, "partop-listener", {}));
       receiver_ = std::make_unique<Receiver>(*connection_, channel, payloads_);  // LISTENs
     } catch (...) {
       rethrow_as_database_error(dsn_);
@@ -187,7 +210,59 @@ class PgNotificationListener : public NotificationListener {
   std::unique_ptr<Receiver> receiver_;  // declared after connection_: destroyed before it
 };
 
+// 'value' for a key=value connection string: backslashes and single quotes escaped.
+std::string conninfo_value(const std::string& value) {
+  std::string out = "'";
+  for (const char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+// One word of the startup options (libpq splits them at unescaped spaces).
+std::string options_word(const std::string& word) {
+  std::string out;
+  for (const char c : word) {
+    if (c == ' ' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string conninfo_with_settings(
+    const std::string& dsn, const std::string& application_name,
+    const std::vector<std::pair<std::string, std::string>>& settings) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string message = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    // libpq quotes the part of the string it stumbled on, which may hold the password.
+    message = std::regex_replace(message, std::regex("\"[^\"]*\""), "(…)");
+    throw DatabaseError("connection string " + redact_dsn(dsn) + " is not valid: " + message, "");
+  }
+  std::string out;
+  std::string options;
+  if (const char* environment = std::getenv("PGOPTIONS")) options = environment;
+  for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    const std::string keyword = option->keyword;
+    if (keyword == "options") {
+      options = option->val;
+    } else if (keyword != "application_name") {
+      out += keyword + "=" + conninfo_value(option->val) + " ";
+    }
+  }
+  PQconninfoFree(parsed);
+  for (const auto& [name, value] : settings) {
+    options += (options.empty() ? "" : " ") + std::string("-c ") + options_word(name + "=" + value);
+  }
+  return out + "application_name=" + conninfo_value(application_name) +
+         " options=" + conninfo_value(options);
+}
 
 std::unique_ptr<NotificationListener> PgNotificationConnector::listen(const std::string& dsn,
                                                                       const std::string& channel) {

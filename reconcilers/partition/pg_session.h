@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "reconcilers/partition/db_session.h"
 #include "reconcilers/partition/notification_listener.h"
@@ -18,6 +20,14 @@ namespace partop {
 std::unique_ptr<DatabaseSession> open_pg_session(
     const std::string& dsn,
     std::chrono::milliseconds read_lock_timeout = std::chrono::milliseconds(0));
+
+// `dsn` (a URI or key=value string) as a key=value connection string that also sets
+// application_name and, through the startup packet's options, each (setting, value) of
+// `settings` after any options the DSN (or PGOPTIONS) already had. Throws DatabaseError
+// (sqlstate empty) when libpq cannot parse `dsn`.
+std::string conninfo_with_settings(
+    const std::string& dsn, const std::string& application_name,
+    const std::vector<std::pair<std::string, std::string>>& settings);
 
 class PgConnector : public DatabaseConnector {
  public:

@@ -97,7 +97,10 @@ PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
                                                        const Policy& policy) const {
   PlannedReconcile planned;
   try {
-    planned.server = read_server(session, policy.spec);
+    CatalogObservation observed = observe_catalog(session, policy.spec);
+    planned.server = observed.server;
+    planned.table = std::move(observed.table);
+    planned.worst_lag = observed.worst_lag;
   } catch (const DatabaseError& error) {
     if (error.sqlstate() != "22023") throw;
     planned.plan.findings.push_back(
@@ -105,7 +108,6 @@ PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
          "spec.schedule.maintenanceWindow.timeZone: " + std::string(error.what())});
     return planned;
   }
-  planned.table = read_table(session, policy.spec);
   planned.plan = plan_reconcile(policy.spec, planned.table, planned.server, clock_.now());
   planned.plan.actions =
       pack_new_partitions(std::move(planned.plan.actions), planned.table.default_rows);
@@ -116,12 +118,16 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
                                        ReconcileMode mode) const {
   Outcome outcome = base_outcome(policy);
   try {
-    // To apply, the table's lock comes before reading what the plan depends on: a second runner
-    // waits (up to lockTimeout) instead of planning from a catalog the first one is changing,
-    // and its catalog reads never make the first one back off.
-    std::optional<TableLock> lock;
-    if (auto busy = lock_table_for_apply(session, policy, mode, lock)) return *busy;
+    // A read that finds nothing to do needs no lock (a no-op is the catalog's round trips and
+    // nothing else). To apply, the table's lock comes before the reading the plan is made from:
+    // a second runner waits (up to lockTimeout) instead of planning from a catalog the first
+    // one is changing, and its catalog reads never make the first one back off.
     PlannedReconcile planned = observe_and_plan(session, policy);
+    std::optional<TableLock> lock;
+    if (!planned.plan.actions.empty() && !planned.plan.blocked() && !planned.server.in_recovery) {
+      if (auto busy = lock_table_for_apply(session, policy, mode, lock)) return *busy;
+      if (lock) planned = observe_and_plan(session, policy);
+    }
     copy_plan(outcome, planned.plan);
     if (planned.plan.blocked()) {
       const Finding* problem = first_problem(planned.plan.findings);
@@ -130,10 +136,7 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
     }
     set_detail_conditions(outcome, planned.table);
     outcome.partitions = planned.table.partitions;
-    if (!planned.server.in_recovery) {
-      if (const auto lag = worst_replication_lag(session))
-        outcome.replication_lag_seconds = lag->seconds;
-    }
+    if (planned.worst_lag) outcome.replication_lag_seconds = planned.worst_lag->seconds;
     auto pending = [&] {
       for (const auto& action : planned.plan.actions)
         outcome.actions_pending.push_back(action.summary);

@@ -25,6 +25,7 @@ enum class ReconcileMode {
 struct PlannedReconcile {
   ObservedServer server;
   ObservedTable table;
+  std::optional<ReplicationLag> worst_lag;
   Plan plan;
 };
 

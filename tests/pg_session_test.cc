@@ -1,0 +1,68 @@
+// The libpqxx session against a real server: settings that travel in the startup packet, and
+// batches of statements in one round trip.
+#include <doctest/doctest.h>
+
+#include "reconcilers/partition/pg_session.h"
+#include "tests/support/test_database.h"
+
+namespace partop::testing {
+namespace {
+
+std::string show(DatabaseSession& session, const std::string& setting) {
+  return text_or_empty(session.query("SELECT current_setting($1)", {setting}).at(0).at(0));
+}
+
+}  // namespace
+
+TEST_CASE("a session's settings come with the connection, after the DSN's own options") {
+  TestDatabase db;
+  // A URI with options of its own: they are kept, partop's come after them.
+  auto session = open_pg_session(db.dsn() + "?options=-c%20statement_timeout%3D4321",
+                                 std::chrono::milliseconds(1234));
+  CHECK(show(*session, "lock_timeout") == "1234ms");
+  CHECK(show(*session, "TimeZone") == "UTC");
+  CHECK(show(*session, "application_name") == "partop");
+  CHECK(show(*session, "statement_timeout") == "4321ms");
+
+  // key=value form, with a value that needs quoting.
+  const std::string key_value =
+      conninfo_with_settings(db.dsn(), "it's partop", {{"search_path", "public, pg_catalog"}});
+  auto quoted = open_pg_session(key_value);
+  CHECK(show(*quoted, "application_name") == "partop");  // open_pg_session's own name wins
+  CHECK(show(*quoted, "search_path") == "public, pg_catalog");
+  CHECK(show(*quoted, "lock_timeout") == "0");
+
+  CHECK_THROWS_AS(open_pg_session("postgresql://user:secret@[bad"), DatabaseError);
+  try {
+    open_pg_session("postgresql://user:secret@[bad");
+  } catch (const DatabaseError& error) {
+    CHECK(error.sqlstate().empty());
+    CHECK(std::string(error.what()).find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("a batch returns each statement's rows in order and stops at the first error") {
+  TestDatabase db;
+  auto session = open_pg_session(db.dsn());
+  db.exec("CREATE TABLE counted (n int); INSERT INTO counted SELECT generate_series(1, 3)");
+  const std::vector<SqlRows> results =
+      session->query_batch({"SELECT n FROM counted ORDER BY n", "SELECT 'a', NULL::text",
+                            "SELECT FROM counted WHERE false"});
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].size() == 3);
+  CHECK(results[0][2][0] == "3");
+  CHECK(results[1][0][0] == "a");
+  CHECK_FALSE(results[1][0][1].has_value());
+  CHECK(results[2].empty());
+
+  try {
+    session->query_batch({"SELECT 1", "SELECT * FROM missing_table", "SELECT 2"});
+    FAIL("the batch should have failed");
+  } catch (const DatabaseError& error) {
+    CHECK(error.sqlstate() == "42P01");
+  }
+  // The session goes on.
+  CHECK(session->query_batch({"SELECT 7"})[0][0][0] == "7");
+}
+
+}  // namespace partop::testing
