@@ -527,7 +527,7 @@ args = args_of(docs)
 check("default: exact args", args == [
     "operator", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
     f"--leader-election-namespace={ns}", f"--leader-election-id={fullname}-leader",
-    "--max-concurrent-reconciles=4"], args)
+    "--max-concurrent-reconciles=4", "--max-connections-per-database=4"], args)
 check("default: 1 replica, no --leader-elect, Recreate strategy (never two active operators)",
       deployment["spec"]["replicas"] == 1 and "--leader-elect" not in args
       and deployment["spec"].get("strategy") == {"type": "Recreate"}, deployment["spec"].get("strategy"))
@@ -655,7 +655,8 @@ common_checks("leader-forced", docs)
 args = args_of(docs)
 check("leader-forced: leaderElection.enabled adds --leader-elect with one replica, custom id and workers",
       one(docs, "Deployment")["spec"]["replicas"] == 1 and "--leader-elect" in args
-      and "--leader-election-id=partop-lock" in args and "--max-concurrent-reconciles=8" in args, args)
+      and "--leader-election-id=partop-lock" in args and "--max-concurrent-reconciles=8" in args
+      and "--max-connections-per-database=4" in args, args)
 lease_checks("leader-forced", docs, ns, "partop-lock")
 
 # --- toggles ----------------------------------------------------------------------------------

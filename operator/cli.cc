@@ -29,6 +29,7 @@
 #include "reconcilers/partition/pg_session.h"
 #include "reconcilers/partition/policy_parser.h"
 #include "reconcilers/partition/reconciler.h"
+#include "reconcilers/partition/session_pool.h"
 #include "reconcilers/partition/sql_text.h"
 
 namespace partop::cli {
@@ -43,6 +44,15 @@ constexpr int kRunWorkers = 2;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A flag's value that must be a count from 1 to 999.
+int count_flag(const std::string& flag, const std::string& text) {
+  if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
+      std::stoi(text) < 1) {
+    throw UsageError(flag + " takes a positive integer, got \"" + text + "\"");
+  }
+  return std::stoi(text);
+}
 
 struct Options {
   std::vector<std::string> files;
@@ -480,7 +490,8 @@ int run_loop(const std::vector<std::string>& args) {
     manager.add_source(controller::partition_backfills(),
                        std::make_unique<runtime::FileSource>(
                            std::vector<std::string>{options.policies_dir}, is_backfill));
-    PgConnector connector;
+    PgConnector postgres;
+    SessionPool connector(postgres, {kRunWorkers, kIdleConnectionTimeout});
     PgNotificationConnector notifications;
     controller::add_partition_policy_controller(
         manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
@@ -530,13 +541,9 @@ int run_operator_command(const std::vector<std::string>& args) {
       } else if (flag == "--leader-election-id") {
         options.leader_election_id = value();
       } else if (flag == "--max-concurrent-reconciles") {
-        const std::string text = value();
-        if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
-            std::stoi(text) < 1) {
-          throw UsageError("--max-concurrent-reconciles takes a positive integer, got \"" + text +
-                           "\"");
-        }
-        options.max_concurrent_reconciles = std::stoi(text);
+        options.max_concurrent_reconciles = count_flag(flag, value());
+      } else if (flag == "--max-connections-per-database") {
+        options.max_connections_per_database = count_flag(flag, value());
       } else {
         throw UsageError("unknown argument \"" + arg + "\"");
       }

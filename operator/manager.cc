@@ -10,6 +10,7 @@
 #include "operator/runtime/manager.h"
 #include "reconcilers/partition/clock.h"
 #include "reconcilers/partition/pg_session.h"
+#include "reconcilers/partition/session_pool.h"
 
 namespace partop {
 namespace {
@@ -51,7 +52,9 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
     manager_options.leader_election = election;
   }
   runtime::Manager manager(manager_options, system_clock(), client.get());
-  PgConnector connector;
+  PgConnector postgres;
+  SessionPool connector(postgres, {static_cast<size_t>(options.max_connections_per_database),
+                                   kIdleConnectionTimeout});
   PgNotificationConnector notifications;
 
   // One line per kind.
@@ -66,7 +69,8 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
       {{"identity", identity},
        {"namespaces", options.namespaces},
        {"leaderElect", options.leader_elect},
-       {"workers", options.max_concurrent_reconciles}});
+       {"workers", options.max_concurrent_reconciles},
+       {"maxConnectionsPerDatabase", options.max_connections_per_database}});
   const int code = manager.run(stop);
   if (code == 0) log(LogLevel::kInfo, "operator stopped", {{"identity", identity}});
   return code;

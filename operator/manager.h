@@ -20,6 +20,8 @@ struct OperatorOptions {
   std::string leader_election_namespace;  // default: the kubeconfig's or pod's namespace
   std::string leader_election_id = "partop-leader";
   int max_concurrent_reconciles = 4;
+  // Database sessions kept and reused per DSN, over every kind's workers.
+  int max_connections_per_database = 4;
 };
 
 // Runs until `stop` becomes true; returns the process exit code (0 after a clean shutdown).

@@ -94,6 +94,11 @@ class DatabaseSession {
   // CONCURRENTLY, REINDEX CONCURRENTLY) under `limits`, restoring the session defaults after.
   virtual void run_autocommit(const std::string& statement, const StatementLimits& limits) = 0;
 
+  // Whether this session may serve another reconcile (SessionPool): its connection is open and
+  // idle with nothing unread on it (a server that ended the session leaves its goodbye there).
+  // A session that cannot tell says no.
+  virtual bool reusable() const { return false; }
+
   // The SQL that run_transaction / run_autocommit send around the statements, so a dry run can
   // print exactly what apply sends.
   static std::vector<std::string> transaction_preamble(const StatementLimits& limits);

@@ -1,6 +1,7 @@
 #include "reconcilers/partition/pg_session.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pqxx/pqxx>
 
 #include <cstdlib>
@@ -103,6 +104,12 @@ class PgSession : public DatabaseSession {
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
+  }
+
+  bool reusable() const override {
+    if (!connection_ || !connection_->is_open()) return false;
+    pollfd socket{connection_->sock(), POLLIN, 0};
+    return ::poll(&socket, 1, 0) == 0;
   }
 
   long run_transaction(const std::vector<std::string>& statements, const StatementLimits& limits,
