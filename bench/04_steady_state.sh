@@ -50,7 +50,7 @@ log "pg_partman created $(partition_count "$DB" t) partitions in $(($(now_ms) - 
 # Settle both tools once (neither should find anything to do), then turn statement logging on.
 "$PARTOP_BIN" apply -f "$CASE_WORK/policy.yaml" --dsn "$(dsn "$DB")" > "$CASE_WORK/settle.out" 2>&1 \
   || { cat "$CASE_WORK/settle.out" >&2; die "partop apply is not Ready on the pg_partman table"; }
-grep -q 'action(s) applied' "$CASE_WORK/settle.out" && log "note: partop's settling apply changed something: $(grep -m1 'applied:' "$CASE_WORK/settle.out")"
+grep -q 'applied:' "$CASE_WORK/settle.out" && log "note: partop's settling apply changed something: $(grep -m1 'applied:' "$CASE_WORK/settle.out")"
 qc "$DB" "SELECT partman.run_maintenance('public.t')" >/dev/null
 [ "$(partition_count "$DB" t)" = "$PARTS" ] || die "settling changed the partition count"
 qc postgres "ALTER DATABASE $DB SET log_statement = 'all'" >/dev/null

@@ -75,39 +75,72 @@ YAML
 done
 log "$made policies over $D databases prepared"
 
-metrics_port=$(free_port)
-health_port=$(free_port)
-"$PARTOP_BIN" operator --kubeconfig "$KUBECONFIG" --namespace "$NS" \
-  --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$health_port" \
-  > "$CASE_WORK/operator.log" 2>&1 &
-OPERATOR_PID=$!
-for _ in $(seq 1 100); do
-  [ "$(curl -s "http://127.0.0.1:$health_port/readyz" 2>/dev/null)" = ok ] && break
-  sleep 0.1
-done
-[ "$(curl -s "http://127.0.0.1:$health_port/readyz")" = ok ] || die "operator not ready"
-rss_start=$(rss_kb "$OPERATOR_PID")
-
-# Connections held by partop in the benchmark databases, sampled every 0.2 s.
-(while kill -0 "$OPERATOR_PID" 2>/dev/null; do
-   q postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'bench_scale_%'" 2>/dev/null || true
-   sleep 0.2
- done > "$CASE_WORK/connections") &
-SAMPLER_PID=$!
-
-# BENCH_C5_PERF=1: profile the operator with perf while it works through the policies.
-if [ "${BENCH_C5_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
-  perf record -F 49 --call-graph dwarf,16384 -p "$OPERATOR_PID" -o "$CASE_WORK/perf.data" > "$CASE_WORK/perf.log" 2>&1 &
-  PERF_PID=$!
-fi
-ticks_before=$(cpu_ticks "$OPERATOR_PID")
+# The policies exist before the operator starts: the clock runs from its start.
 t_apply=$(now_ms)
 k apply -f "$policies" > "$CASE_WORK/apply.out" 2>&1 || { tail -5 "$CASE_WORK/apply.out" >&2; die "kubectl apply failed"; }
 t_applied=$(now_ms)
-k wait --for=condition=Ready ppol --all --timeout=900s > "$CASE_WORK/wait.out" 2>&1 || { tail -5 "$CASE_WORK/wait.out" >&2; log "WARNING: not all policies Ready"; }
-t_ready=$(now_ms)
-ready=$(k get ppol -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+ready_count() {
+  k get ppol -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c True || true
+}
+# Watches the policies (one watch: a list request every 0.25 s over 1,000 objects cost more CPU
+# than the operator) until all N are Ready or `limit` seconds pass; prints the time it saw them
+# all, in ms since `since`.
+wait_all_ready() {  # since limit
+  local watch_log="$CASE_WORK/ready.watch" watcher deadline=$((SECONDS + $2)) seen=0
+  k get ppol --watch -o jsonpath='{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
+    > "$watch_log" 2>/dev/null &
+  watcher=$!
+  while [ $SECONDS -lt $deadline ]; do
+    seen=$(awk '$2 == "True" { ready[$1] = 1 } $2 != "True" { delete ready[$1] } END { print length(ready) }' "$watch_log")
+    [ "$seen" -ge "$made" ] && break
+    sleep 0.25
+  done
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  [ "$seen" -ge "$made" ] || log "WARNING: $seen of $made policies Ready after $2 s"
+  echo $(($(now_ms) - $1))
+}
+start_operator() {  # log file
+  metrics_port=$(free_port)
+  health_port=$(free_port)
+  "$PARTOP_BIN" operator --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+    --metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$health_port" ${BENCH_C5_OPERATOR_ARGS:-} \
+    > "$1" 2>&1 &
+  OPERATOR_PID=$!
+  for _ in $(seq 1 100); do
+    [ "$(curl -s "http://127.0.0.1:$health_port/readyz" 2>/dev/null)" = ok ] && break
+    sleep 0.1
+  done
+  [ "$(curl -s "http://127.0.0.1:$health_port/readyz")" = ok ] || die "operator not ready"
+  rss_start=$(rss_kb "$OPERATOR_PID")
+
+  # Connections held by partop in the benchmark databases, sampled every 0.2 s.
+  (while kill -0 "$OPERATOR_PID" 2>/dev/null; do
+     q postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'bench_scale_%'" 2>/dev/null || true
+     sleep 0.2
+   done > "$CASE_WORK/connections") &
+  SAMPLER_PID=$!
+
+  # BENCH_C5_PERF=1: profile the operator with perf while it works through the policies.
+  if [ "${BENCH_C5_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+    perf record -F 49 --call-graph dwarf,16384 -p "$OPERATOR_PID" -o "$CASE_WORK/perf.data" > "$CASE_WORK/perf.log" 2>&1 &
+    PERF_PID=$!
+  fi
+}
+# Where the machine's CPU goes while the operator works (the case is CPU-bound on 2 cores).
+machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+apiserver_pid=$(cat "$STATE/cp/kube-apiserver.pid")
+etcd_pid=$(cat "$STATE/cp/etcd.pid")
+t_start=$(now_ms)
+machine0=$(machine_busy_ticks); apiserver0=$(cpu_ticks "$apiserver_pid"); etcd0=$(cpu_ticks "$etcd_pid")
+start_operator "$CASE_WORK/operator.log"
+ticks_before=$(cpu_ticks "$OPERATOR_PID")
+ready_ms=$(wait_all_ready "$t_start" 900)
+ready=$(ready_count)
 ticks_after=$(cpu_ticks "$OPERATOR_PID")
+machine_s=$(awk -v t=$(($(machine_busy_ticks) - machine0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
+apiserver_s=$(awk -v t=$(($(cpu_ticks "$apiserver_pid") - apiserver0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
+etcd_s=$(awk -v t=$(($(cpu_ticks "$etcd_pid") - etcd0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
 if [ -n "$PERF_PID" ]; then
   kill -INT "$PERF_PID" 2>/dev/null || true
   wait "$PERF_PID" 2>/dev/null || true
@@ -127,7 +160,7 @@ for d in $(seq 0 $((D - 1))); do
   partitions=$((partitions + c))
 done
 hz=$(getconf CLK_TCK)
-log "all Ready: $ready/$made in $((t_ready - t_apply)) ms (kubectl apply took $((t_applied - t_apply)) ms); peak RSS ${hwm} kB; max connections $max_conn; partitions $partitions"
+log "all Ready: $ready/$made $ready_ms ms after the operator started (kubectl apply took $((t_applied - t_apply)) ms before it); peak RSS ${hwm} kB; max connections $max_conn; partitions $partitions"
 
 # Case 6: idle.
 sleep 5
@@ -160,19 +193,45 @@ kill "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=
 errors=$(grep -c '"level":"error"' "$CASE_WORK/operator.log" || true)
 
+# A full resync with nothing changed: the operator started again reconciles every policy once
+# (each finds nothing to do). Time until partop_reconcile_total reaches N, and its CPU.
+t_restart=$(now_ms)
+start_operator "$CASE_WORK/operator-restart.log"
+restart_ticks0=$(cpu_ticks "$OPERATOR_PID")
+deadline=$((SECONDS + 600))
+while [ $SECONDS -lt $deadline ]; do
+  done_reconciles=$(curl -s "http://127.0.0.1:$metrics_port/metrics" | awk '/^partop_reconcile_total/ { s += $2 } END { print s + 0 }')
+  [ "$done_reconciles" -ge "$made" ] && break
+  sleep 0.25
+done
+resync_ms=$(($(now_ms) - t_restart))
+resync_cpu_s=$(awk -v t=$(($(cpu_ticks "$OPERATOR_PID") - restart_ticks0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+resync_ddl=$(grep -c '"actions":\["' "$CASE_WORK/operator-restart.log" || true)
+log "resync of $made unchanged policies: $resync_ms ms, CPU $resync_cpu_s s, reconciles that applied DDL $resync_ddl"
+kill -TERM "$OPERATOR_PID"
+wait "$OPERATOR_PID" || true
+OPERATOR_PID=
+kill "$SAMPLER_PID" 2>/dev/null || true
+SAMPLER_PID=
+
 out "## 5. Scale: $made policies over $D databases, operator mode against a real kube-apiserver" ""
 out "\`e2e/fixture.sh up\` (kube-apiserver 1.20 + etcd, PostgreSQL 15 primary with a streaming replica)." \
   "$D databases with $per_db empty partitioned tables each; one Secret per database; $made" \
-  "PartitionPolicies (daily, premake 7, DEFAULT, one index) applied in one \`kubectl apply\` while" \
-  "\`partop operator --namespace NS\` runs with its defaults (--max-concurrent-reconciles 4)." \
+  "PartitionPolicies (daily, premake 7, DEFAULT, one index) applied in one \`kubectl apply\`, then" \
+  "\`partop operator --namespace NS\` started with its defaults (--max-concurrent-reconciles 4," \
+  "--max-connections-per-database 4); readiness is followed with one watch (\`kubectl get --watch\`). Then" \
+  "the operator is started again on the unchanged policies: a full resync where nothing changed." \
   "One run (not repeated: the fixture start-up alone takes a while)." ""
 out "| metric | value |" "|---|---:|"
 out "| policies Ready / applied | $ready / $made |"
-out "| time from \`kubectl apply\` to all Ready (\`kubectl wait --all\`), s | $(div $((t_ready - t_apply)) 1000) |"
-out "| of which \`kubectl apply\` of the $made objects, s | $(div $((t_applied - t_apply)) 1000) |"
-out "| policies Ready per second | $(awk -v n="$ready" -v ms=$((t_ready - t_apply)) 'BEGIN { printf "%.1f", n / (ms / 1000) }') |"
+out "| time from operator start to all Ready, s | $(div "$ready_ms" 1000) |"
+out "| \`kubectl apply\` of the $made objects beforehand, s | $(div $((t_applied - t_apply)) 1000) |"
+out "| policies Ready per second | $(awk -v n="$ready" -v ms="$ready_ms" 'BEGIN { printf "%.1f", n / (ms / 1000) }') |"
 out "| partitions created (incl. DEFAULT) | $partitions |"
 out "| operator CPU during that phase, s | $busy_cpu_s |"
+out "| whole machine's CPU during that phase, s (of $(awk -v ms="$ready_ms" -v n="$(nproc)" 'BEGIN { printf "%.0f", ms / 1000 * n }') available) | $machine_s |"
+out "| of which kube-apiserver / etcd, s | $apiserver_s / $etcd_s |"
+out "| of which PostgreSQL, kubectl polling and the rest (machine − apiserver − etcd − operator), s | $(awk -v m="$machine_s" -v a="$apiserver_s" -v e="$etcd_s" -v o="$busy_cpu_s" 'BEGIN { printf "%.1f", m - a - e - o }') |"
 out "| operator RSS when ready to work, MiB | $(div "$rss_start" 1024) |"
 out "| operator peak RSS (VmHWM), MiB | $(div "$hwm" 1024) |"
 out "| database connections held, max of samples every 0.2 s | $max_conn |"
@@ -180,7 +239,10 @@ out "| reconciles in total (partop_reconcile_total) | $total_reconciles |"
 out "| mean reconcile duration (partop_reconcile_duration_seconds), s | $(div "$(metric_sum partop_reconcile_duration_seconds_sum)" "$(metric_sum partop_reconcile_duration_seconds_count)" 2) |"
 out "| mean time queued before a worker took it (partop_workqueue_queue_duration_seconds), s | $(div "$(metric_sum partop_workqueue_queue_duration_seconds_sum)" "$(metric_sum partop_workqueue_queue_duration_seconds_count)" 1) |"
 out "| error log lines | $errors |"
-out "| SIGTERM to exit, ms | $stop_ms |" ""
+out "| SIGTERM to exit, ms | $stop_ms |"
+out "| restart on the unchanged policies: all $made reconciled (no-ops), s | $(div "$resync_ms" 1000) |"
+out "| that resync's operator CPU, s | $resync_cpu_s |"
+out "| reconciles of that resync that ran DDL | $resync_ddl |" ""
 if [ -s "$CASE_WORK/perf.top" ]; then
   out "Where the operator's CPU went while it worked through the policies (\`perf record --call-graph dwarf\`, self time):" "" '```'
   out "$(cat "$CASE_WORK/perf.top")" '```' "" "Inclusive time (children) of partop functions:" "" '```'

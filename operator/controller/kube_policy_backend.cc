@@ -92,12 +92,23 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
 }  // namespace
 
 KubePolicyBackend::KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets,
-                                     std::string instance, const Clock& clock, std::string plural)
+                                     std::string instance, const Clock& clock, std::string plural,
+                                     Writes writes)
     : client_(client),
       secrets_(secrets),
       plural_(std::move(plural)),
       clock_(clock),
-      events_(client, "partop", std::move(instance), clock) {}
+      events_(client, "partop", std::move(instance), clock),
+      background_(writes == Writes::kBackground ? std::make_unique<runtime::BackgroundWrites>()
+                                                : nullptr) {}
+
+void KubePolicyBackend::write_later(std::string key, std::function<void()> write) {
+  if (background_) {
+    background_->submit(std::move(key), std::move(write));
+  } else {
+    write();
+  }
+}
 
 ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object,
                                            const std::optional<DatabaseRef>& database_ref) const {
@@ -149,18 +160,28 @@ void KubePolicyBackend::write_status(const json& object, const Outcome& outcome)
 }
 
 void KubePolicyBackend::record_events(const json& object, const Outcome& outcome) {
+  struct Event {
+    std::string type, reason, message;
+  };
+  std::vector<Event> events;
   for (const auto& [reason, message] : normal_events(outcome))
-    events_.record(object, "Normal", reason, message);
+    events.push_back({"Normal", reason, message});
   if (!outcome.ready()) {
     const Condition* ready = outcome.condition("Ready");
     if (ready != nullptr && ready->reason != "Suspended" && ready->reason != "ShuttingDown") {
-      events_.record(object, "Warning", ready->reason, ready->message);
+      events.push_back({"Warning", ready->reason, ready->message});
     }
   }
   for (const auto& finding : outcome.findings) {
     if (finding.reason == "StorageQuotaExceeded")
-      events_.record(object, "Warning", finding.reason, finding.message);
+      events.push_back({"Warning", finding.reason, finding.message});
   }
+  if (events.empty()) return;
+  // Events are never replaced by later ones: each is recorded (or aggregated) in turn.
+  write_later("", [this, object, events = std::move(events)] {
+    for (const Event& event : events)
+      events_.record(object, event.type, event.reason, event.message);
+  });
 }
 
 void KubePolicyBackend::write_partition_map(const json& object, const Outcome& outcome) {
@@ -184,10 +205,20 @@ void KubePolicyBackend::write_partition_map(const json& object, const Outcome& o
     std::lock_guard<std::mutex> lock(partition_maps_mutex_);
     if (partition_maps_[key] == data) return;
   }
+  write_later("configmap:" + key, [this, metadata, ns, name, key, data] {
+    put_partition_map(metadata, ns, name, key, data);
+  });
+}
+
+void KubePolicyBackend::put_partition_map(const json& metadata, const std::string& ns,
+                                          const std::string& name, const std::string& key,
+                                          const json& data) {
   const std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
-  kube::Response response = client_.request(kube::Method::kPatch, path + "/" + name,
-                                            json{{"data", data}}, kube::kMergePatch);
-  if (response.status == 404) {
+  const auto patch = [&] {
+    return client_.request(kube::Method::kPatch, path + "/" + name, json{{"data", data}},
+                           kube::kMergePatch);
+  };
+  const auto create = [&] {
     const json config_map = {
         {"apiVersion", "v1"},
         {"kind", "ConfigMap"},
@@ -204,7 +235,22 @@ void KubePolicyBackend::write_partition_map(const json& object, const Outcome& o
                                             {"controller", true},
                                             {"blockOwnerDeletion", false}}})}}},
         {"data", data}};
-    response = client_.request(kube::Method::kPost, path, config_map);
+    return client_.request(kube::Method::kPost, path, config_map);
+  };
+  bool written_before = false;
+  {
+    std::lock_guard<std::mutex> lock(partition_maps_mutex_);
+    written_before = partition_maps_.count(key) > 0;
+  }
+  // One request in the usual case: a map this process never wrote is most likely new (a new
+  // policy), one it wrote exists.
+  kube::Response response;
+  if (written_before) {
+    response = patch();
+    if (response.status == 404) response = create();
+  } else {
+    response = create();
+    if (response.status == 409) response = patch();
   }
   if (response.ok()) {
     std::lock_guard<std::mutex> lock(partition_maps_mutex_);
@@ -238,7 +284,8 @@ void register_with_secrets(runtime::Manager& manager, const runtime::Resource& r
   runtime::Source& secret_source = manager.source(secrets());
   const runtime::ObjectStore& objects = manager.source(resource).store();
   runtime::Controller& controller = add_controller(std::make_unique<KubePolicyBackend>(
-      manager.client(), secret_source.store(), instance, manager.clock(), resource.plural));
+      manager.client(), secret_source.store(), instance, manager.clock(), resource.plural,
+      KubePolicyBackend::Writes::kBackground));
   controller.watch_mapped(secret_source, [&objects](const std::string& key, const json*) {
     return policies_using_secret(objects, key);
   });

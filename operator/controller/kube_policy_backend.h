@@ -6,11 +6,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "operator/controller/policy_backend.h"
 #include "operator/kube/kube_client.h"
+#include "operator/runtime/background_writes.h"
 #include "operator/runtime/event_recorder.h"
 #include "operator/runtime/manager.h"
 #include "operator/runtime/object_store.h"
@@ -24,8 +26,12 @@ class KubePolicyBackend : public PolicyBackend {
  public:
   // `plural`: the resource whose objects it reports on ("partitionpolicies",
   // "partitionmigrations").
+  // `writes`: how Events and the partition map are written — in the background (the operator:
+  // a reconcile waits for its status write only) or inline, before report() returns (tests).
+  enum class Writes { kInline, kBackground };
   KubePolicyBackend(kube::Client& client, const runtime::ObjectStore& secrets, std::string instance,
-                    const Clock& clock, std::string plural = "partitionpolicies");
+                    const Clock& clock, std::string plural = "partitionpolicies",
+                    Writes writes = Writes::kInline);
 
   ResolvedDsn resolve_dsn(const nlohmann::json& object,
                           const std::optional<DatabaseRef>& database_ref) const override;
@@ -35,6 +41,12 @@ class KubePolicyBackend : public PolicyBackend {
   void write_status(const nlohmann::json& object, const Outcome& outcome);
   void record_events(const nlohmann::json& object, const Outcome& outcome);
   void write_partition_map(const nlohmann::json& object, const Outcome& outcome);
+  // The ConfigMap's PATCH (or POST when it does not exist yet).
+  void put_partition_map(const nlohmann::json& metadata, const std::string& ns,
+                         const std::string& name, const std::string& key,
+                         const nlohmann::json& data);
+  // Runs `write` now, or queues it in the background replacing a waiting write of `key`.
+  void write_later(std::string key, std::function<void()> write);
 
   kube::Client& client_;
   const runtime::ObjectStore& secrets_;
@@ -43,6 +55,8 @@ class KubePolicyBackend : public PolicyBackend {
   runtime::EventRecorder events_;
   std::mutex partition_maps_mutex_;
   std::map<std::string, nlohmann::json> partition_maps_;  // last written data, by ConfigMap key
+  // Declared last: destroyed first, running the writes still queued while the rest is alive.
+  std::unique_ptr<runtime::BackgroundWrites> background_;
 };
 
 // Keys of the policies in `policies` whose databaseRef names the Secret `secret_key`

@@ -60,6 +60,13 @@ json build_status(const json& previous, const Outcome& outcome, int64_t generati
       {"actionsPending", listed_actions(outcome.actions_pending)},
       {"actionsPendingCount", outcome.actions_pending.size()},
       {"lastReconcileTime", now}};
+  // The actions are those of the last reconcile that applied any: a reconcile that finds nothing
+  // to do leaves them (and so writes no status at all).
+  if (outcome.actions_taken.empty() && previous.is_object() &&
+      previous.value("actionsTakenCount", 0) > 0) {
+    status["actionsTaken"] = previous["actionsTaken"];
+    status["actionsTakenCount"] = previous["actionsTakenCount"];
+  }
   if (const auto& migration = outcome.migration) {
     status["phase"] = migration->phase.empty() ? "Pending" : migration->phase;
     status["rowsCopied"] = migration->rows_copied;

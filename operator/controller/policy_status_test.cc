@@ -53,4 +53,17 @@ TEST_CASE("status lists the first actions and counts them all") {
   CHECK(status.dump().size() < 2000);
 }
 
+TEST_CASE("a reconcile that applies nothing keeps the last actions taken and changes no status") {
+  Outcome created;
+  created.conditions = {{"Ready", "True", "Reconciled", "match"}};
+  created.actions_taken = {"create DEFAULT", "create partition p1"};
+  const json first = build_status(nullptr, created, 1, "2026-02-02T00:00:00Z");
+  Outcome noop;
+  noop.conditions = {{"Ready", "True", "Reconciled", "match"}};
+  const json second = build_status(first, noop, 1, "2026-02-02T00:10:00Z");
+  CHECK(second["actionsTaken"] == first["actionsTaken"]);
+  CHECK(second["actionsTakenCount"] == 2);
+  CHECK_FALSE(status_changed(first, second));
+}
+
 }  // namespace partop::controller

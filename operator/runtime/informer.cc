@@ -64,15 +64,26 @@ void Informer::for_each(const std::function<void(const json&)>& visit) const {
 }
 
 void Informer::store(const std::string& key, const json* object) {
+  std::optional<json> stored;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (object == nullptr) {
       cache_.erase(key);
     } else {
-      cache_[key] = *object;
+      json& cached = cache_[key] = *object;
+      // What the API server keeps for clients that write (managedFields, kubectl's copy of the
+      // applied object) is most of an object's size and nothing partop reads: not cached, as
+      // controller-runtime's cache transforms do.
+      json& metadata = cached["metadata"];
+      metadata.erase("managedFields");
+      if (metadata.contains("annotations") && metadata["annotations"].is_object()) {
+        metadata["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+        if (metadata["annotations"].empty()) metadata.erase("annotations");
+      }
+      stored = cached;
     }
   }
-  on_change_(key, object);
+  on_change_(key, stored ? &*stored : nullptr);
 }
 
 std::optional<std::string> Informer::relist() {

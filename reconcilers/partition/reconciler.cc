@@ -209,11 +209,10 @@ Outcome PartitionReconciler::reconcile(DatabaseSession& session, const Policy& p
                                  " action(s) still planned after applying; will retry",
                              true);
     } else {
+      // The condition states what holds now; what was done is in actionsTaken and the Events,
+      // so the reconcile after this one (a no-op) changes no status.
       set_summary_conditions(outcome, true, "Reconciled",
-                             run.applied.empty()
-                                 ? "partitions, DEFAULT and indexes match the policy"
-                                 : std::to_string(run.applied.size()) + " action(s) applied",
-                             false);
+                             "partitions, DEFAULT and indexes match the policy", false);
     }
     return outcome;
   } catch (const DatabaseError& error) {

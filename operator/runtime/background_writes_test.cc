@@ -1,0 +1,58 @@
+#include "operator/runtime/background_writes.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace partop::runtime {
+
+TEST_CASE(
+    "background writes run in order, and a waiting write of a key is replaced by a newer one") {
+  std::vector<std::string> done;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  BackgroundWrites writes;
+  writes.submit("", [&, released] {
+    released.wait();  // holds the thread so that the writes below wait
+    done.push_back("first");
+  });
+  writes.submit("map/a", [&] { done.push_back("a1"); });
+  writes.submit("", [&] { done.push_back("event"); });
+  writes.submit("map/a", [&] { done.push_back("a2"); });
+  writes.submit("map/b", [&] { done.push_back("b"); });
+  release.set_value();
+  writes.flush();
+  CHECK(done == std::vector<std::string>{"first", "a2", "event", "b"});
+}
+
+TEST_CASE("background writes: what was submitted runs before the destructor returns") {
+  std::atomic<int> runs{0};
+  {
+    BackgroundWrites writes;
+    for (int i = 0; i < 50; ++i) writes.submit("", [&] { ++runs; });
+  }
+  CHECK(runs == 50);
+}
+
+TEST_CASE("background writes: a backlog longer than the shutdown grace is dropped") {
+  std::atomic<int> runs{0};
+  const auto started = std::chrono::steady_clock::now();
+  {
+    BackgroundWrites writes;
+    for (int i = 0; i < 100; ++i) {
+      writes.submit("", [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ++runs;
+      });
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(runs < 100);
+  CHECK(took < BackgroundWrites::kShutdownGrace + std::chrono::seconds(1));
+}
+
+}  // namespace partop::runtime
