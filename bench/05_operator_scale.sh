@@ -82,21 +82,27 @@ t_applied=$(now_ms)
 ready_count() {
   k get ppol -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c True || true
 }
-# Watches the policies (one watch: a list request every 0.25 s over 1,000 objects cost more CPU
-# than the operator) until all N are Ready or `limit` seconds pass; prints the time it saw them
+# Follows the policies with one watch (a list request every 0.25 s over 1,000 objects cost more
+# CPU than the operator). Started before the operator, while none is Ready: kubectl prints the
+# initial list as one object, so readiness seen then would be missed.
+start_ready_watch() {
+  READY_WATCH_LOG="$CASE_WORK/ready.watch"
+  k get ppol --watch -o jsonpath='{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
+    > "$READY_WATCH_LOG" 2>/dev/null &
+  READY_WATCHER=$!
+  for _ in $(seq 1 50); do [ -s "$READY_WATCH_LOG" ] && break; sleep 0.1; done
+}
+# Waits until the watch has seen all N Ready or `limit` seconds pass; prints the time it saw them
 # all, in ms since `since`.
 wait_all_ready() {  # since limit
-  local watch_log="$CASE_WORK/ready.watch" watcher deadline=$((SECONDS + $2)) seen=0
-  k get ppol --watch -o jsonpath='{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
-    > "$watch_log" 2>/dev/null &
-  watcher=$!
+  local deadline=$((SECONDS + $2)) seen=0
   while [ $SECONDS -lt $deadline ]; do
-    seen=$(awk '$2 == "True" { ready[$1] = 1 } $2 != "True" { delete ready[$1] } END { print length(ready) }' "$watch_log")
+    seen=$(awk '$2 == "True" { ready[$1] = 1 } $2 != "True" { delete ready[$1] } END { print length(ready) }' "$READY_WATCH_LOG")
     [ "$seen" -ge "$made" ] && break
     sleep 0.25
   done
-  kill "$watcher" 2>/dev/null || true
-  wait "$watcher" 2>/dev/null || true
+  kill "$READY_WATCHER" 2>/dev/null || true
+  wait "$READY_WATCHER" 2>/dev/null || true
   [ "$seen" -ge "$made" ] || log "WARNING: $seen of $made policies Ready after $2 s"
   echo $(($(now_ms) - $1))
 }
@@ -112,7 +118,7 @@ start_operator() {  # log file
     sleep 0.1
   done
   [ "$(curl -s "http://127.0.0.1:$health_port/readyz")" = ok ] || die "operator not ready"
-  rss_start=$(rss_kb "$OPERATOR_PID")
+  rss_at_ready=$(rss_kb "$OPERATOR_PID")
 
   # Connections held by partop in the benchmark databases, sampled every 0.2 s.
   (while kill -0 "$OPERATOR_PID" 2>/dev/null; do
@@ -131,9 +137,11 @@ start_operator() {  # log file
 machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 apiserver_pid=$(cat "$STATE/cp/kube-apiserver.pid")
 etcd_pid=$(cat "$STATE/cp/etcd.pid")
+start_ready_watch
 t_start=$(now_ms)
 machine0=$(machine_busy_ticks); apiserver0=$(cpu_ticks "$apiserver_pid"); etcd0=$(cpu_ticks "$etcd_pid")
 start_operator "$CASE_WORK/operator.log"
+rss_start=$rss_at_ready
 ticks_before=$(cpu_ticks "$OPERATOR_PID")
 ready_ms=$(wait_all_ready "$t_start" 900)
 ready=$(ready_count)

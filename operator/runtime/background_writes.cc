@@ -6,7 +6,10 @@
 
 namespace partop::runtime {
 
-BackgroundWrites::BackgroundWrites() : thread_([this] { run(); }) {}
+BackgroundWrites::BackgroundWrites(size_t writers) {
+  for (size_t i = 0; i < std::max<size_t>(1, writers); ++i)
+    writers_.emplace_back([this] { run(); });
+}
 
 BackgroundWrites::~BackgroundWrites() {
   size_t dropped = 0;
@@ -19,7 +22,7 @@ BackgroundWrites::~BackgroundWrites() {
     pending_.clear();
   }
   changed_.notify_all();
-  thread_.join();
+  for (auto& writer : writers_) writer.join();
   if (dropped > 0) {
     log(LogLevel::kWarning, "background writes dropped at shutdown",
         {{"writes", dropped}, {"graceSeconds", kShutdownGrace.count()}});
@@ -44,21 +47,31 @@ void BackgroundWrites::submit(std::string key, std::function<void()> write) {
 
 void BackgroundWrites::flush() {
   std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return pending_.empty() && !running_write_; });
+  changed_.wait(lock, [&] { return pending_.empty() && running_ == 0; });
 }
 
 void BackgroundWrites::run() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty()) return;  // stopping, nothing left
-    std::function<void()> write = std::move(pending_.front().second);
-    pending_.pop_front();
-    running_write_ = true;
+    // The oldest write whose key no other writer is writing: one key's writes stay in order.
+    auto next = pending_.end();
+    changed_.wait(lock, [&] {
+      next = std::find_if(pending_.begin(), pending_.end(), [&](const auto& entry) {
+        return entry.first.empty() || in_flight_.count(entry.first) == 0;
+      });
+      return next != pending_.end() || (stopping_ && pending_.empty());
+    });
+    if (next == pending_.end()) return;  // stopping, nothing left
+    const std::string key = next->first;
+    std::function<void()> write = std::move(next->second);
+    pending_.erase(next);
+    if (!key.empty()) in_flight_.insert(key);
+    ++running_;
     lock.unlock();
     write();
     lock.lock();
-    running_write_ = false;
+    --running_;
+    if (!key.empty()) in_flight_.erase(key);
     changed_.notify_all();
   }
 }

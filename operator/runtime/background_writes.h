@@ -1,9 +1,10 @@
-// Writes to the API server that a reconcile does not wait for (Events, partition maps): one
-// thread runs them in submission order. A write submitted under a non-empty key replaces that
-// key's write while it still waits, so a burst of changes to one object costs one request.
+// Writes to the API server that a reconcile does not wait for (Events, partition maps): a few
+// writer threads take them oldest first. A write submitted under a non-empty key replaces that
+// key's write while it still waits, so a burst of changes to one object costs one request, and
+// one key's writes never run at once or out of order.
 // Every write handles its own failures (it logs them); nothing is returned to the submitter.
-// Writes come in as fast as reconciles finish and go out one at a time, so a burst (a fleet's
-// first reconciles) leaves a backlog that drains behind it.
+// Writes come in as fast as reconciles finish, so a burst (a fleet's first reconciles) leaves a
+// backlog that drains behind it.
 #pragma once
 
 #include <chrono>
@@ -11,15 +12,17 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace partop::runtime {
 
 class BackgroundWrites {
  public:
-  BackgroundWrites();
+  explicit BackgroundWrites(size_t writers = 4);
   // Runs what was submitted before for up to kShutdownGrace, drops the rest (logged), then
   // stops: Events are best effort, and a partition map is written again by the next reconcile.
   ~BackgroundWrites();
@@ -37,9 +40,10 @@ class BackgroundWrites {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::pair<std::string, std::function<void()>>> pending_;
-  bool running_write_ = false;
+  std::set<std::string> in_flight_;  // keys being written
+  size_t running_ = 0;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace partop::runtime

@@ -15,7 +15,7 @@ TEST_CASE(
   std::vector<std::string> done;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  BackgroundWrites writes;
+  BackgroundWrites writes(1);
   writes.submit("", [&, released] {
     released.wait();  // holds the thread so that the writes below wait
     done.push_back("first");
@@ -42,7 +42,7 @@ TEST_CASE("background writes: a backlog longer than the shutdown grace is droppe
   std::atomic<int> runs{0};
   const auto started = std::chrono::steady_clock::now();
   {
-    BackgroundWrites writes;
+    BackgroundWrites writes(1);
     for (int i = 0; i < 100; ++i) {
       writes.submit("", [&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -53,6 +53,26 @@ TEST_CASE("background writes: a backlog longer than the shutdown grace is droppe
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(runs < 100);
   CHECK(took < BackgroundWrites::kShutdownGrace + std::chrono::seconds(1));
+}
+
+TEST_CASE("background writes: several writers, but one key's writes never overlap") {
+  std::atomic<int> writing_a{0};
+  std::atomic<bool> overlapped{false};
+  std::atomic<int> runs{0};
+  {
+    BackgroundWrites writes(4);
+    for (int i = 0; i < 40; ++i) {
+      writes.submit(i % 2 == 0 ? "" : "map/a", [&, i] {
+        if (i % 2 == 1 && writing_a.fetch_add(1) > 0) overlapped = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (i % 2 == 1) writing_a.fetch_sub(1);
+        ++runs;
+      });
+    }
+    writes.flush();
+  }
+  CHECK_FALSE(overlapped);
+  CHECK(runs >= 21);  // every unkeyed write, and at least one of map/a's
 }
 
 }  // namespace partop::runtime
