@@ -203,7 +203,8 @@ void KubePolicyBackend::write_partition_map(const json& object, const Outcome& o
   const std::string key = ns + "/" + name;
   {
     std::lock_guard<std::mutex> lock(partition_maps_mutex_);
-    if (partition_maps_[key] == data) return;
+    const auto written = partition_maps_.find(key);
+    if (written != partition_maps_.end() && written->second == data) return;
   }
   write_later("configmap:" + key, [this, metadata, ns, name, key, data] {
     put_partition_map(metadata, ns, name, key, data);

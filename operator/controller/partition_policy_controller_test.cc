@@ -187,6 +187,35 @@ TEST_CASE("policy controller: a deleted policy clears its metrics and touches no
   CHECK(f.database.attempts == 0);
 }
 
+TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATCH") {
+  Fixture f;
+  KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
+  const json object = policy("events", "events", "2026-01-01T00:00:00Z");
+  Outcome outcome;
+  outcome.conditions = {{"Ready", "True", "Reconciled", "match"}};
+  outcome.table = "public.events";
+  outcome.key_type = KeyType::kTimestampTz;
+  ObservedPartition partition;
+  partition.name = {"public", "events_p20260101"};
+  partition.lower = 1767225600;
+  partition.upper = 1767312000;
+  outcome.partitions = {partition};
+  const auto map_requests = [&] {
+    std::vector<kube::Method> methods;
+    for (const auto& request : f.client.requests()) {
+      if (request.path.find("/configmaps") != std::string::npos) methods.push_back(request.method);
+    }
+    return methods;
+  };
+  backend.report(object, outcome);
+  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost});
+  backend.report(object, outcome);  // unchanged: nothing sent
+  CHECK(map_requests().size() == 1);
+  outcome.partitions[0].name.name = "events_day1";
+  backend.report(object, outcome);
+  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
+}
+
 TEST_CASE("next_after: guards retry soon, failures back off, Stalled and Ready wait a resync") {
   auto outcome = [](const std::string& reason, bool retry, bool stalled) {
     Outcome o;
