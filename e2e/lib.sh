@@ -89,6 +89,24 @@ $extra
 YAML
 }
 
+# default_backlog DAYS ROWS: table events (range on created_at) whose only partition is a DEFAULT
+# holding ROWS rows on each of the DAYS days before today: a DEFAULT drain of DAYS cells.
+default_backlog() {
+  psql_db <<SQL
+CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+INSERT INTO events
+SELECT g, date_trunc('day', now(), 'UTC') - (1 + g % $1) * interval '1 day' + (g % 86399) * interval '1 second'
+FROM generate_series(0, $1 * $2 - 1) g;
+SQL
+}
+# metric NAME PATTERN: the value of the first series of operator NAME matching PATTERN, or 0.
+metric() {
+  local series
+  series=$(curl -s "http://127.0.0.1:$(metrics_port "$1")/metrics")
+  awk -v p="$2" 'index($0, p) == 1 { print $NF; found = 1; exit } END { if (!found) print 0 }' <<<"$series"
+}
+
 condition() {  # condition POLICY TYPE FIELD
   k get ppol "$1" -o jsonpath="{.status.conditions[?(@.type==\"$2\")].${3:-status}}"
 }

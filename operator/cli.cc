@@ -146,7 +146,10 @@ extern "C" void request_stop(int) {
 class CollectingBackend : public controller::FixedDsnBackend {
  public:
   using FixedDsnBackend::FixedDsnBackend;
-  void report(const json&, const Outcome& outcome) override { outcomes_.push_back(outcome); }
+  std::string report(const json&, const Outcome& outcome) override {
+    outcomes_.push_back(outcome);
+    return "";
+  }
   const std::vector<Outcome>& outcomes() const { return outcomes_; }
 
  private:

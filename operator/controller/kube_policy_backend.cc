@@ -131,32 +131,43 @@ ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object,
   return {dsn, ""};
 }
 
-void KubePolicyBackend::report(const json& object, const Outcome& outcome) {
+std::string KubePolicyBackend::report(const json& object, const Outcome& outcome) {
   log_outcome(object, outcome);
-  write_status(object, outcome);
+  const bool status_written = write_status(object, outcome);
   record_events(object, outcome);
   // The partition map is a policy's: a migrating table's map appears once a policy takes over.
   if (plural_ == "partitionpolicies" && !outcome.partitions.empty())
     write_partition_map(object, outcome);
+  return status_written ? "" : kStatusWriteFailed;
 }
 
-void KubePolicyBackend::write_status(const json& object, const Outcome& outcome) {
+bool KubePolicyBackend::write_status(const json& object, const Outcome& outcome) {
   const json& metadata = object["metadata"];
   const int64_t generation = metadata.value("generation", int64_t{0});
   const json previous = object.value("status", json());
   const json status = build_status(previous, outcome, generation, runtime::rfc3339(clock_.now()));
-  if (!status_changed(previous, status)) return;
+  if (!status_changed(previous, status)) return true;
+  const std::string resource = plural_ + "/status";
   const kube::Response response = client_.request(
       kube::Method::kPatch,
       object_path(plural_, metadata.value("namespace", "default"), metadata.value("name", "")) +
           "/status",
       json{{"status", status}}, kube::kMergePatch);
-  if (!response.ok()) {
-    log(LogLevel::kWarning, "cannot write status",
-        {{"policy", runtime::object_key(object)},
-         {"status", response.status},
-         {"error", response.error}});
-  }
+  if (response.ok()) return true;
+  if (response.status == 404) return true;  // deleted meanwhile: there is no status to write
+  log(LogLevel::kError, "cannot write status",
+      {{"object", runtime::object_key(object)},
+       {"resource", resource},
+       {"status", response.status},
+       {"error", response.error}});
+  std::string message = "cannot write " + resource + " (HTTP " + std::to_string(response.status) +
+                        "): " + response.error;
+  if (response.status == 403)
+    message += "; the operator's role needs the patch verb on " + resource;
+  write_later("", [this, object, message] {
+    events_.record(object, "Warning", kStatusWriteFailed, message);
+  });
+  return false;
 }
 
 void KubePolicyBackend::record_events(const json& object, const Outcome& outcome) {

@@ -35,10 +35,11 @@ class KubePolicyBackend : public PolicyBackend {
 
   ResolvedDsn resolve_dsn(const nlohmann::json& object,
                           const std::optional<DatabaseRef>& database_ref) const override;
-  void report(const nlohmann::json& object, const Outcome& outcome) override;
+  std::string report(const nlohmann::json& object, const Outcome& outcome) override;
 
  private:
-  void write_status(const nlohmann::json& object, const Outcome& outcome);
+  // False when the status had to be written and was not (logged, and announced in an Event).
+  bool write_status(const nlohmann::json& object, const Outcome& outcome);
   void record_events(const nlohmann::json& object, const Outcome& outcome);
   void write_partition_map(const nlohmann::json& object, const Outcome& outcome);
   // The ConfigMap's PATCH (or POST when it does not exist yet).

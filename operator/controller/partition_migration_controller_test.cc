@@ -54,7 +54,7 @@ struct Fixture {
     add_rewrite_claims<MigrationKind>(claims, migrations, policies, *backend);
     controller = std::make_unique<PartitionMigrationController>(migrations, policies, claims,
                                                                 std::move(backend), database, clock,
-                                                                metrics, StopRequested{});
+                                                                metrics, runtime::StopReason{});
   }
   json ready(const std::string& name) {
     const json status =

@@ -6,6 +6,7 @@
 #include "operator/controller/list_value_notifications.h"
 #include "operator/controller/outcome_metrics.h"
 #include "operator/controller/table_claim.h"
+#include "operator/controller/work_stop.h"
 #include "operator/runtime/informer.h"
 #include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/partition/policy_parser.h"
@@ -48,14 +49,14 @@ Result next_after(const Outcome& outcome) {
 PartitionPolicyController::PartitionPolicyController(
     const runtime::ObjectStore& policies, const runtime::TableClaims& claims,
     std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector, const Clock& clock,
-    runtime::Metrics& metrics, StopRequested stop_requested, ReconcileMode mode)
+    runtime::Metrics& metrics, runtime::StopReason stop_reason, ReconcileMode mode)
     : policies_(policies),
       claims_(claims),
       backend_(std::move(backend)),
       connector_(connector),
       clock_(clock),
       metrics_(metrics),
-      stop_requested_(std::move(stop_requested)),
+      stop_reason_(std::move(stop_reason)),
       mode_(mode) {}
 
 void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
@@ -68,10 +69,11 @@ void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore&
                               }));
 }
 
-Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn) {
+Outcome PartitionPolicyController::run_engine(const Policy& policy, const std::string& dsn,
+                                              const StopRequested& stop) {
   try {
     const auto session = connector_.connect(dsn, policy.spec.guards.lock_timeout);
-    return reconcile_policy(*session, policy, mode_, clock_, stop_requested_);
+    return reconcile_policy(*session, policy, mode_, clock_, stop);
   } catch (const DatabaseError& error) {
     return unavailable_outcome(policy, error.unavailable_reason(), error.what());
   }
@@ -86,6 +88,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
   }
   if ((*object)["metadata"].contains("deletionTimestamp")) return Result::done();
 
+  const WorkStop stop(policies_, *object, stop_reason_);
   const ParsedPolicy parsed = parse_policy(*object);
   Outcome outcome;
   Result result;
@@ -105,14 +108,22 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
                                              "; this policy runs no DDL");
       result = Result::requeue_after(kConflictRetry);
     } else {
-      outcome = run_engine(policy, *dsn.dsn);
+      outcome = run_engine(policy, *dsn.dsn, stop.requested());
       result = next_after(outcome);
     }
   }
 
-  backend_->report(*object, outcome);
+  if (stop.stopped("partitionpolicy")) {
+    record_steps(metrics_, outcome);
+    return Result::done();
+  }
+  const std::string unreported = backend_->report(*object, outcome);
   record_metrics(ns, name, outcome);
   result.failure = failure_of(outcome);
+  if (!unreported.empty()) {  // the status write is retried on the error backoff
+    result = Result::error();
+    result.failure = unreported;
+  }
   return result;
 }
 
@@ -148,7 +159,7 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                policy_store, *backend, notifications));
   auto reconciler = std::make_unique<PartitionPolicyController>(
       policy_store, manager.claims(), std::move(backend), connector, manager.clock(),
-      manager.metrics(), manager.stop_requested());
+      manager.metrics(), manager.stop_reason());
   runtime::Controller& controller =
       manager.add_controller_for(policies, "partitionpolicy", workers, std::move(reconciler));
   controller.watch_mapped(manager.source(list_value_notices()),

@@ -1,7 +1,7 @@
 // Reconciles one PartitionPolicy object by key: parses it, resolves its database through the
 // PolicyBackend, refuses a second claim on a table (Conflict), runs the partition engine, and
 // reports the outcome (backend, metrics, one log line). Deleting a policy never touches the
-// database: the data is the user's.
+// database: the data is the user's; work in flight stops at its next step boundary (WorkStop).
 //
 // What the controller does with the key afterwards follows the outcome: a deferral by a guard
 // (lock, replication lag, another runner) retries on the short guard backoff; any other failure
@@ -38,13 +38,13 @@ class PartitionPolicyController : public runtime::Reconciler {
                             const runtime::TableClaims& claims,
                             std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector,
                             const Clock& clock, runtime::Metrics& metrics,
-                            StopRequested stop_requested,
+                            runtime::StopReason stop_reason,
                             ReconcileMode mode = ReconcileMode::kApply);
 
   runtime::Result reconcile(const std::string& key) override;
 
  private:
-  Outcome run_engine(const Policy& policy, const std::string& dsn);
+  Outcome run_engine(const Policy& policy, const std::string& dsn, const StopRequested& stop);
   void record_metrics(const std::string& ns, const std::string& name, const Outcome& outcome);
 
   const runtime::ObjectStore& policies_;
@@ -53,7 +53,7 @@ class PartitionPolicyController : public runtime::Reconciler {
   DatabaseConnector& connector_;
   const Clock& clock_;
   runtime::Metrics& metrics_;
-  StopRequested stop_requested_;
+  runtime::StopReason stop_reason_;
   ReconcileMode mode_;
 };
 

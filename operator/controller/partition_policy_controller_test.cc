@@ -58,7 +58,7 @@ struct Fixture {
       auto backend = std::make_unique<KubePolicyBackend>(client, secrets, "test", clock);
       add_policy_claims(claims, policies, *backend);
       controller_ = std::make_unique<PartitionPolicyController>(
-          policies, claims, std::move(backend), database, clock, metrics, StopRequested{});
+          policies, claims, std::move(backend), database, clock, metrics, runtime::StopReason{});
     }
     return *controller_;
   }
@@ -241,6 +241,49 @@ TEST_CASE("next_after: guards retry soon, failures back off, Stalled and Ready w
   ready.requeue_after = resync;
   set_condition(ready.conditions, {"Ready", "True", "Reconciled", ""});
   CHECK(next_after(ready).next == Result::Next::kRequeueAfter);
+}
+
+TEST_CASE("policy controller: a status the API refuses to take is an error, retried, announced") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
+  f.client.fail_requests(kPolicies + "/events/status", 403);
+  const Result result = f.controller().reconcile("app/events");
+  CHECK(result.next == Result::Next::kError);
+  CHECK(result.failure == "StatusWriteFailed");
+  CHECK(f.warning_events("StatusWriteFailed") == 1);
+  bool names_permission = false;
+  for (const auto& request : f.client.requests()) {
+    if (request.body.value("reason", "") == "StatusWriteFailed")
+      names_permission = request.body.value("message", "").find(
+                             "patch verb on partitionpolicies/status") != std::string::npos;
+  }
+  CHECK(names_permission);
+  f.client.fail_requests(kPolicies + "/events/status", 0);
+  CHECK(f.controller().reconcile("app/events").failure == "DatabaseUnavailable");
+  CHECK(f.ready_reason("events") == "DatabaseUnavailable");
+}
+
+TEST_CASE("policy controller: a policy deleted while its reconcile works gets no status") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
+  f.database.on_connect = [&] { f.policies.erase("app/events"); };
+  const Result result = f.controller().reconcile("app/events");
+  CHECK(result.next == Result::Next::kDone);
+  CHECK(result.failure.empty());
+  CHECK(f.client.count_requests(kube::Method::kPatch, kPolicies) == 0);
+  CHECK(f.warning_events("DatabaseUnavailable") == 0);
+}
+
+TEST_CASE("policy controller: no status is written once the manager stops acting") {
+  Fixture f;
+  f.policies.put(policy("events", "events", "2026-01-01T00:00:00Z"));
+  std::string why;
+  auto backend = std::make_unique<KubePolicyBackend>(f.client, f.secrets, "test", f.clock);
+  PartitionPolicyController controller(f.policies, f.claims, std::move(backend), f.database,
+                                       f.clock, f.metrics, [&] { return why; });
+  f.database.on_connect = [&] { why = "leadership lost"; };
+  CHECK(controller.reconcile("app/events").next == Result::Next::kDone);
+  CHECK(f.client.count_requests(kube::Method::kPatch, kPolicies) == 0);
 }
 
 }  // namespace partop::controller

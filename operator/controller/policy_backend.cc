@@ -19,8 +19,9 @@ void log_outcome(const nlohmann::json& object, const Outcome& outcome) {
                 {"rowsDrained", outcome.rows_drained}});
 }
 
-void FixedDsnBackend::report(const nlohmann::json& object, const Outcome& outcome) {
+std::string FixedDsnBackend::report(const nlohmann::json& object, const Outcome& outcome) {
   log_outcome(object, outcome);
+  return "";
 }
 
 }  // namespace partop::controller

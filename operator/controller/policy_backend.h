@@ -15,6 +15,9 @@
 
 namespace partop::controller {
 
+// The reason of an outcome that could not be reported because its status was not written.
+inline constexpr const char* kStatusWriteFailed = "StatusWriteFailed";
+
 struct ResolvedDsn {
   std::optional<std::string> dsn;
   std::string problem;  // why there is none
@@ -26,9 +29,11 @@ class PolicyBackend {
   // `database_ref`: the object's spec.databaseRef, as parsed.
   virtual ResolvedDsn resolve_dsn(const nlohmann::json& object,
                                   const std::optional<DatabaseRef>& database_ref) const = 0;
-  // Reports the outcome of one reconcile of `object` (status, events, partition map). Failures
-  // are the backend's to log; they never stop the reconcile.
-  virtual void report(const nlohmann::json& object, const Outcome& outcome) = 0;
+  // Reports the outcome of one reconcile of `object` (status, events, partition map). Returns
+  // "" when what the reconcile waits for was written, else the reason it was not
+  // (kStatusWriteFailed), for the error metric: the reconcile then retries with backoff. Failures
+  // are the backend's to log and, where a human must act, to announce in an Event.
+  virtual std::string report(const nlohmann::json& object, const Outcome& outcome) = 0;
 };
 
 // The backend of the command line: every policy uses one DSN; outcomes go to the log.
@@ -38,7 +43,7 @@ class FixedDsnBackend : public PolicyBackend {
   ResolvedDsn resolve_dsn(const nlohmann::json&, const std::optional<DatabaseRef>&) const override {
     return {dsn_, ""};
   }
-  void report(const nlohmann::json& object, const Outcome& outcome) override;
+  std::string report(const nlohmann::json& object, const Outcome& outcome) override;
 
  private:
   std::string dsn_;

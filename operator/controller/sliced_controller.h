@@ -32,6 +32,7 @@
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/controller/policy_backend.h"
 #include "operator/controller/table_claim.h"
+#include "operator/controller/work_stop.h"
 #include "operator/runtime/informer.h"
 #include "operator/runtime/manager.h"
 #include "operator/runtime/metrics.h"
@@ -69,7 +70,7 @@ class SlicedController : public runtime::Reconciler {
   SlicedController(const runtime::ObjectStore& objects, const runtime::ObjectStore& policies,
                    const runtime::TableClaims& claims, std::unique_ptr<PolicyBackend> backend,
                    DatabaseConnector& connector, const Clock& clock, runtime::Metrics& metrics,
-                   StopRequested stop_requested, std::chrono::milliseconds slice = kWorkSlice)
+                   runtime::StopReason stop_reason, std::chrono::milliseconds slice = kWorkSlice)
       : objects_(objects),
         policies_(policies),
         claims_(claims),
@@ -77,7 +78,7 @@ class SlicedController : public runtime::Reconciler {
         connector_(connector),
         clock_(clock),
         metrics_(metrics),
-        stop_requested_(std::move(stop_requested)),
+        stop_reason_(std::move(stop_reason)),
         slice_(slice) {}
 
   runtime::Result reconcile(const std::string& key) override {
@@ -88,6 +89,7 @@ class SlicedController : public runtime::Reconciler {
       return runtime::Result::done();
     }
     if ((*object)["metadata"].contains("deletionTimestamp")) return runtime::Result::done();
+    const WorkStop stop(objects_, *object, stop_reason_);
     const ResolvedDocument resolved = Kind::resolve(*object, policies_);
     std::string errors = resolved.message;
     const std::optional<typename Kind::Resource> parsed =
@@ -117,7 +119,7 @@ class SlicedController : public runtime::Reconciler {
       } else {
         try {
           const auto session = connector_.connect(*dsn.dsn, parsed->spec.guards.lock_timeout);
-          outcome = typename Kind::Engine(clock_, stop_requested_, slice_)
+          outcome = typename Kind::Engine(clock_, stop.requested(), slice_)
                         .reconcile(*session, *parsed, ReconcileMode::kApply);
         } catch (const DatabaseError& error) {
           outcome = not_run_outcome(key, table, error.unavailable_reason(), error.what());
@@ -126,11 +128,16 @@ class SlicedController : public runtime::Reconciler {
         result = next_after_slice(outcome);
       }
     }
-    backend_->report(*object, outcome);
     record_steps(metrics_, outcome);
+    if (stop.stopped(Kind::kController)) return runtime::Result::done();
+    const std::string unreported = backend_->report(*object, outcome);
     if (const auto left = Kind::remaining(outcome))
       metrics_.set_remaining(Kind::kRemainingWork, ns, name, *left);
     result.failure = failure_of(outcome);
+    if (!unreported.empty()) {  // the status write is retried on the error backoff
+      result = runtime::Result::error();
+      result.failure = unreported;
+    }
     return result;
   }
 
@@ -142,7 +149,7 @@ class SlicedController : public runtime::Reconciler {
   DatabaseConnector& connector_;
   const Clock& clock_;
   runtime::Metrics& metrics_;
-  StopRequested stop_requested_;
+  runtime::StopReason stop_reason_;
   std::chrono::milliseconds slice_;
 };
 
@@ -183,7 +190,7 @@ runtime::Controller& add_sliced_controller(runtime::Manager& manager,
   add_rewrite_claims<Kind>(manager.claims(), objects.store(), policies, *backend);
   auto reconciler = std::make_unique<SlicedController<Kind>>(
       objects.store(), policies, manager.claims(), std::move(backend), connector, manager.clock(),
-      manager.metrics(), manager.stop_requested());
+      manager.metrics(), manager.stop_reason());
   return manager.add_controller_for(objects, Kind::kController, workers, std::move(reconciler));
 }
 

@@ -34,6 +34,7 @@ std::string LeaderElector::lease_path() const {
 }
 
 bool LeaderElector::try_acquire_or_renew() {
+  other_holder_.clear();
   const auto now = clock_.monotonic_now();
   const std::string time = micro_time(clock_.now());
   const kube::Response current =
@@ -72,7 +73,10 @@ bool LeaderElector::try_acquire_or_renew() {
       std::chrono::seconds(spec.value("leaseDurationSeconds", config_.lease_duration.count()));
   const bool held_by_me = holder == config_.identity;
   const bool expired = holder.empty() || now >= observed_at_ + duration;
-  if (!held_by_me && !expired) return false;
+  if (!held_by_me && !expired) {
+    other_holder_ = holder;
+    return false;
+  }
   if (!held_by_me) {
     spec["acquireTime"] = time;
     spec["leaseTransitions"] = spec.value("leaseTransitions", 0) + 1;
@@ -117,9 +121,12 @@ void LeaderElector::tick(const std::function<void()>& on_started,
           {{"identity", config_.identity}, {"lease", config_.lease_name}});
       on_started();
     }
-  } else if (leader_ && now - last_renewal_ > config_.renew_deadline) {
+  } else if (leader_ && (!other_holder_.empty() || now - last_renewal_ > config_.renew_deadline)) {
     leader_ = false;
-    log(LogLevel::kWarning, "lost leadership", {{"identity", config_.identity}});
+    log(LogLevel::kWarning, "lost leadership",
+        {{"identity", config_.identity},
+         {"why", other_holder_.empty() ? "the Lease was not renewed within the renew deadline"
+                                       : "the Lease is held by " + other_holder_}});
     on_stopped();
   }
 }

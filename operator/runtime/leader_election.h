@@ -2,7 +2,9 @@
 // candidate takes the Lease when it is free or its holder has not renewed it for
 // lease_duration (judged by this process's own clock since it last saw the record change, so
 // clocks need not agree), renews it every retry_period, and gives up leadership when it could not
-// renew within renew_deadline. On shutdown the Lease is released so a standby takes over at once.
+// renew within renew_deadline, or at once when it finds the Lease held by another (taken over
+// while this process was stalled or cut off: acting on would make two leaders). On shutdown the
+// Lease is released so a standby takes over at once.
 #pragma once
 
 #include <atomic>
@@ -55,6 +57,7 @@ class LeaderElector {
   std::chrono::steady_clock::time_point last_renewal_{};
   std::atomic<bool> leader_{false};
   nlohmann::json observed_spec_;
+  std::string other_holder_;  // the holder of an unexpired Lease not ours, at the last attempt
   std::chrono::steady_clock::time_point observed_at_{};
 };
 

@@ -79,11 +79,23 @@ TEST_CASE("leader election: a standby waits for lease_duration of silence, then 
   b.tick();
   CHECK(b.elector.is_leader());
   CHECK(holder(client) == "b");
-  // a comes back: it cannot renew, and after renew_deadline it stops leading.
+  // a comes back: it finds the Lease held by b and stops leading at once, within its own renew
+  // deadline — acting on would make two leaders.
   a.clock.advance(5s);
   a.tick();
-  CHECK(a.elector.is_leader());  // within the renew deadline it has not noticed yet
-  a.clock.advance(6s);
+  CHECK_FALSE(a.elector.is_leader());
+  CHECK(a.stopped == 1);
+}
+
+TEST_CASE("leader election: a leader that cannot reach the API stops after the renew deadline") {
+  FakeKubeClient client;
+  Candidate a(client, "a");
+  a.tick();
+  client.fail_requests("/apis/coordination.k8s.io", 503);
+  a.clock.advance(8s);
+  a.tick();
+  CHECK(a.elector.is_leader());  // within the renew deadline: it may still hold the Lease
+  a.clock.advance(3s);
   a.tick();
   CHECK_FALSE(a.elector.is_leader());
   CHECK(a.stopped == 1);

@@ -53,9 +53,12 @@ kube::Client& Manager::client() {
   return *client_;
 }
 
-StopRequested Manager::stop_requested() const {
-  return
-      [this] { return stopping_.load() || !active_.load() || (stop_ != nullptr && stop_->load()); };
+StopReason Manager::stop_reason() const {
+  return [this]() -> std::string {
+    if (stopping_.load() || (stop_ != nullptr && stop_->load())) return "shutting down";
+    if (!active_.load()) return "leadership lost";
+    return "";
+  };
 }
 
 bool Manager::synced() const {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,9 @@
 #include "reconcilers/partition/executor.h"
 
 namespace partop::runtime {
+
+// Why work must stop, or "" while it may go on.
+using StopReason = std::function<std::string()>;
 
 struct ManagerOptions {
   std::vector<std::string> namespaces;  // scope of informer sources; empty: all namespaces
@@ -59,8 +63,9 @@ class Manager {
   const Clock& clock() const { return clock_; }
   // Throws std::logic_error when the manager has no API client.
   kube::Client& client();
-  // True once shutdown began or leadership was lost: long work stops at its next step boundary.
-  StopRequested stop_requested() const;
+  // Why this process may not act now — "shutting down", "leadership lost" — or "" while it may:
+  // long work stops at its next step boundary once it is not empty.
+  StopReason stop_reason() const;
   bool synced() const;
 
   // Runs until `stop`: starts the sources, serves probes, waits for the caches, then runs the
