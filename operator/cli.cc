@@ -22,6 +22,7 @@
 #include "operator/runtime/manager.h"
 #include "reconcilers/backfill/backfill_parser.h"
 #include "reconcilers/backfill/backfill_reconciler.h"
+#include "reconcilers/document/duration.h"
 #include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/migration/migration_parser.h"
 #include "reconcilers/migration/migration_reconciler.h"
@@ -547,6 +548,13 @@ int run_operator_command(const std::vector<std::string>& args) {
         options.max_concurrent_reconciles = count_flag(flag, value());
       } else if (flag == "--max-connections-per-database") {
         options.max_connections_per_database = count_flag(flag, value());
+      } else if (flag == "--database-check-interval") {
+        const std::string text = value();
+        const auto interval = parse_duration(text);
+        if (!interval)
+          throw UsageError(flag + " takes a duration such as 60s or 0 (never), got \"" + text +
+                           "\"");
+        options.database_check_interval = *interval;
       } else {
         throw UsageError("unknown argument \"" + arg + "\"");
       }

@@ -16,7 +16,7 @@ commands:
   run    --policies DIR [--dsn URI]    reconcile every policy in DIR on its schedule
   operator [--kubeconfig FILE] [--namespace NS]... [--leader-elect]
            [--leader-election-namespace NS] [--max-concurrent-reconciles N]
-           [--max-connections-per-database N]
+           [--max-connections-per-database N] [--database-check-interval 60s]
            [--metrics-bind-address :8080] [--health-probe-bind-address :8081]
                                        reconcile PartitionPolicy objects from Kubernetes
   version

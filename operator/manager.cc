@@ -58,8 +58,9 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
   PgNotificationConnector notifications;
 
   // One line per kind.
-  controller::register_partition_policy_operator(manager, connector, notifications, identity,
-                                                 options.max_concurrent_reconciles);
+  controller::register_partition_policy_operator(
+      manager, {connector, notifications, postgres, options.database_check_interval}, identity,
+      options.max_concurrent_reconciles);
   controller::register_sliced_operator<controller::MigrationKind>(
       manager, connector, identity, options.max_concurrent_reconciles);
   controller::register_sliced_operator<controller::BackfillKind>(manager, connector, identity,
@@ -70,7 +71,8 @@ int run_operator(const OperatorOptions& options, const std::atomic<bool>& stop) 
        {"namespaces", options.namespaces},
        {"leaderElect", options.leader_elect},
        {"workers", options.max_concurrent_reconciles},
-       {"maxConnectionsPerDatabase", options.max_connections_per_database}});
+       {"maxConnectionsPerDatabase", options.max_connections_per_database},
+       {"databaseCheckIntervalSeconds", options.database_check_interval.count() / 1000.0}});
   const int code = manager.run(stop);
   if (code == 0) log(LogLevel::kInfo, "operator stopped", {{"identity", identity}});
   return code;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct OperatorOptions {
   int max_concurrent_reconciles = 4;
   // Database sessions kept and reused per DSN, over every kind's workers.
   int max_connections_per_database = 4;
+  // How often each database is probed for reachability (DatabaseReachability); zero: never.
+  std::chrono::milliseconds database_check_interval = std::chrono::seconds(60);
 };
 
 // Runs until `stop` becomes true; returns the process exit code (0 after a clean shutdown).

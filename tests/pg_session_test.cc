@@ -41,6 +41,16 @@ TEST_CASE("a session's settings come with the connection, after the DSN's own op
   }
 }
 
+TEST_CASE("a connection attempt is bounded unless the DSN or the environment bounds it") {
+  const auto has = [](const std::string& conninfo, const std::string& part) {
+    return conninfo.find(part) != std::string::npos;
+  };
+  CHECK(has(conninfo_with_settings("postgresql://db/app", "partop", {}), "connect_timeout=10 "));
+  const std::string own = conninfo_with_settings("postgresql://db/app?connect_timeout=3", "p", {});
+  CHECK(has(own, "connect_timeout='3'"));
+  CHECK_FALSE(has(own, "connect_timeout=10"));
+}
+
 TEST_CASE("a batch returns each statement's rows in order and stops at the first error") {
   TestDatabase db;
   auto session = open_pg_session(db.dsn());

@@ -9,6 +9,8 @@
 #                                         DIR's primary (wal_level = logical); adds
 #                                         PARTOP_TEST_SUBSCRIBER_DSN to DIR/env
 #   tests/postgres.sh restart DIR         restarts the primary (fast shutdown), same port
+#   tests/postgres.sh pause DIR           stops the primary (fast shutdown), keeping its data
+#   tests/postgres.sh resume DIR          starts a paused primary again on its port
 #   tests/postgres.sh stop DIR            stops them all and removes DIR
 set -euo pipefail
 
@@ -127,6 +129,19 @@ cmd_restart() {
   as_postgres "$PG_BIN/pg_ctl" -D "$dir/primary" -m fast -w -t 60 restart >/dev/null
 }
 
+cmd_pause() {
+  local dir=$1
+  running "$dir/primary" || die "no running primary in $dir"
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/primary" -m fast -w -t 60 stop >/dev/null
+}
+
+cmd_resume() {
+  local dir=$1
+  [ -f "$dir/env" ] || die "no primary in $dir: run start first"
+  running "$dir/primary" && return
+  start_server "$dir/primary" "$(sed -n 's/^PGPORT=//p' "$dir/env")" "$dir/primary.log"
+}
+
 cmd_stop() {
   local dir=$1
   for server in subscriber replica primary; do
@@ -137,12 +152,14 @@ cmd_stop() {
   rm -rf "$dir"
 }
 
-[ $# -eq 2 ] || die "usage: $0 start|start-replica|start-subscriber|restart|stop DIR"
+[ $# -eq 2 ] || die "usage: $0 start|start-replica|start-subscriber|restart|pause|resume|stop DIR"
 case $1 in
   start) cmd_start "$2" ;;
   start-replica) cmd_start_replica "$2" ;;
   start-subscriber) cmd_start_subscriber "$2" ;;
   restart) cmd_restart "$2" ;;
+  pause) cmd_pause "$2" ;;
+  resume) cmd_resume "$2" ;;
   stop) cmd_stop "$2" ;;
   *) die "unknown command $1" ;;
 esac

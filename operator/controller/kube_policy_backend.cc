@@ -1,9 +1,11 @@
 #include "operator/controller/kube_policy_backend.h"
 
+#include "operator/controller/partition_map.h"
 #include "operator/controller/policy_status.h"
 #include "operator/kube/base64.h"
 #include "operator/runtime/informer.h"
 #include "operator/runtime/log.h"
+#include "reconcilers/partition/policy_parser.h"
 
 namespace partop::controller {
 namespace {
@@ -133,11 +135,31 @@ ResolvedDsn KubePolicyBackend::resolve_dsn(const json& object,
 
 std::string KubePolicyBackend::report(const json& object, const Outcome& outcome) {
   log_outcome(object, outcome);
-  const bool status_written = write_status(object, outcome);
-  record_events(object, outcome);
   // The partition map is a policy's: a migrating table's map appears once a policy takes over.
-  if (plural_ == "partitionpolicies" && !outcome.partitions.empty())
-    write_partition_map(object, outcome);
+  std::optional<json> map;
+  if (plural_ == "partitionpolicies" && !outcome.partitions.empty() && outcome.key_type)
+    map = partition_map_data(object, outcome);
+  const Outcome* reported = &outcome;
+  Outcome with_map_condition;
+  if (map && map->dump().size() > kMaxPartitionMapBytes) {
+    const std::string message =
+        "the partition map of " + std::to_string(outcome.partitions.size()) +
+        " partitions would exceed the " + std::to_string(kMaxPartitionMapBytes / 1024) +
+        " KiB a ConfigMap can carry here; it is not written (partop plan lists them all)";
+    log(LogLevel::kWarning, "partition map too large",
+        {{"policy", runtime::object_key(object)}, {"bytes", map->dump().size()}});
+    with_map_condition = outcome;
+    with_map_condition.conditions.push_back(
+        {"PartitionMapComplete", "False", "PartitionMapTooLarge", message});
+    reported = &with_map_condition;
+    write_later("", [this, object, message] {
+      events_.record(object, "Warning", "PartitionMapTooLarge", message);
+    });
+    map.reset();
+  }
+  const bool status_written = write_status(object, *reported);
+  record_events(object, outcome);
+  if (map) write_partition_map(object, *map);
   return status_written ? "" : kStatusWriteFailed;
 }
 
@@ -195,22 +217,26 @@ void KubePolicyBackend::record_events(const json& object, const Outcome& outcome
   });
 }
 
-void KubePolicyBackend::write_partition_map(const json& object, const Outcome& outcome) {
+json partition_map_data(const json& object, const Outcome& outcome) {
+  std::optional<PartitionMapLayout> layout;
+  const ParsedPolicy parsed = parse_policy(object);
+  if (parsed.ok()) {
+    const PolicySpec& spec = parsed.policy->spec;
+    layout =
+        PartitionMapLayout{spec.interval.unit ? PartitionGrid::time(*spec.interval.unit)
+                                              : PartitionGrid::integer(spec.interval.width),
+                           spec.interval.text, spec.partition_name_base.value_or(spec.table.name)};
+  }
+  const json entries = partition_map_entries(outcome.partitions, *outcome.key_type, layout);
+  return {{"table", outcome.table},
+          {"partitionCount", std::to_string(outcome.partitions.size())},
+          {"partitions.json", entries.dump()}};
+}
+
+void KubePolicyBackend::write_partition_map(const json& object, const json& data) {
   const json& metadata = object["metadata"];
   const std::string ns = metadata.value("namespace", "default");
   const std::string name = metadata.value("name", "") + "-partitions";
-  json partitions = json::array();
-  for (const auto& partition : outcome.partitions) {
-    json entry = {{"name", partition.name.display()}};
-    if (partition.is_default) {
-      entry["default"] = true;
-    } else if (outcome.key_type) {
-      entry["from"] = key_display(*outcome.key_type, partition.lower);
-      entry["to"] = key_display(*outcome.key_type, partition.upper);
-    }
-    partitions.push_back(entry);
-  }
-  const json data = {{"table", outcome.table}, {"partitions.json", partitions.dump(2)}};
   const std::string key = ns + "/" + name;
   {
     std::lock_guard<std::mutex> lock(partition_maps_mutex_);

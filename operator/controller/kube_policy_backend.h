@@ -41,7 +41,8 @@ class KubePolicyBackend : public PolicyBackend {
   // False when the status had to be written and was not (logged, and announced in an Event).
   bool write_status(const nlohmann::json& object, const Outcome& outcome);
   void record_events(const nlohmann::json& object, const Outcome& outcome);
-  void write_partition_map(const nlohmann::json& object, const Outcome& outcome);
+  // `data`: partition_map_data() of the object and outcome.
+  void write_partition_map(const nlohmann::json& object, const nlohmann::json& data);
   // The ConfigMap's PATCH (or POST when it does not exist yet).
   void put_partition_map(const nlohmann::json& metadata, const std::string& ns,
                          const std::string& name, const std::string& key,
@@ -59,6 +60,11 @@ class KubePolicyBackend : public PolicyBackend {
   // Declared last: destroyed first, running the writes still queued while the rest is alive.
   std::unique_ptr<runtime::BackgroundWrites> background_;
 };
+
+// The partition map ConfigMap's data for a policy `object` and the outcome of its reconcile (which
+// has partitions and a key type): "table", "partitionCount" and "partitions.json"
+// (partition_map.h).
+nlohmann::json partition_map_data(const nlohmann::json& object, const Outcome& outcome);
 
 // Keys of the policies in `policies` whose databaseRef names the Secret `secret_key`
 // ("namespace/name").

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operator/controller/database_reachability.h"
 #include "operator/controller/kube_policy_backend.h"
 #include "operator/controller/list_value_notifications.h"
 #include "operator/controller/outcome_metrics.h"
@@ -169,14 +170,25 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
   return controller;
 }
 
-void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
-                                        NotificationConnector& notifications,
+void register_partition_policy_operator(runtime::Manager& manager, const PolicyDatabases& databases,
                                         const std::string& instance, int workers) {
-  register_with_secrets(manager, partition_policies(), instance,
-                        [&](std::unique_ptr<PolicyBackend> backend) -> runtime::Controller& {
-                          return add_partition_policy_controller(manager, std::move(backend),
-                                                                 connector, notifications, workers);
-                        });
+  register_with_secrets(
+      manager, partition_policies(), instance,
+      [&](std::unique_ptr<PolicyBackend> backend) -> runtime::Controller& {
+        const PolicyBackend& resolver = *backend;  // owned by the controller from here on
+        runtime::Controller& controller = add_partition_policy_controller(
+            manager, std::move(backend), databases.connector, databases.notifications, workers);
+        if (databases.check_interval.count() > 0) {
+          manager.add_source(database_reachability(),
+                             std::make_unique<DatabaseReachability>(
+                                 manager.source(partition_policies()).store(), resolver,
+                                 databases.probes, databases.check_interval));
+          controller.watch_mapped(
+              manager.source(database_reachability()),
+              [](const std::string&, const json* answer) { return policies_of_database(answer); });
+        }
+        return controller;
+      });
 }
 
 }  // namespace partop::controller

@@ -77,10 +77,18 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                      NotificationConnector& notifications,
                                                      int workers);
 
+// How the operator's PartitionPolicy controller reaches its databases.
+struct PolicyDatabases {
+  DatabaseConnector& connector;              // the reconciles' (a session pool)
+  NotificationConnector& notifications;      // list value notices
+  DatabaseConnector& probes;                 // DatabaseReachability's own connections
+  std::chrono::milliseconds check_interval;  // of DatabaseReachability; zero: no probes
+};
+
 // The operator's registration: policies and Secrets from the API server (a Secret change queues
-// the policies naming it), outcomes reported by a KubePolicyBackend.
-void register_partition_policy_operator(runtime::Manager& manager, DatabaseConnector& connector,
-                                        NotificationConnector& notifications,
+// the policies naming it), databases probed for reachability (a change queues the policies
+// using the database), outcomes reported by a KubePolicyBackend.
+void register_partition_policy_operator(runtime::Manager& manager, const PolicyDatabases& databases,
                                         const std::string& instance, int workers);
 
 }  // namespace partop::controller

@@ -216,6 +216,35 @@ TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATC
   CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
 }
 
+TEST_CASE("partition map: a map over the size limit is not sent, the status and an Event say so") {
+  Fixture f;
+  KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
+  const json object = policy("events", "events", "2026-01-01T00:00:00Z");
+  Outcome outcome;
+  outcome.conditions = {{"Ready", "True", "Reconciled", "match"}};
+  outcome.table = "public.events";
+  outcome.key_type = KeyType::kBigint;
+  // 12,000 hand-made partitions partop would not have named so: no run, one entry each.
+  for (int i = 0; i < 12000; ++i) {
+    ObservedPartition partition;
+    partition.name = {"public", "events_legacy_archive_" + std::to_string(i)};
+    partition.lower = i * 10;
+    partition.upper = i * 10 + 10;
+    outcome.partitions.push_back(partition);
+  }
+  backend.report(object, outcome);
+  CHECK(f.client.count_requests(kube::Method::kPost, "/api/v1/namespaces/app/configmaps") == 0);
+  CHECK(f.warning_events("PartitionMapTooLarge") == 1);
+  bool condition_found = false;
+  for (const auto& condition : f.status_of("events").value("conditions", json::array())) {
+    if (condition["type"] == "PartitionMapComplete")
+      condition_found =
+          condition["status"] == "False" && condition["reason"] == "PartitionMapTooLarge";
+  }
+  CHECK(condition_found);
+  CHECK(f.ready_reason("events") == "Reconciled");  // the table itself is as the policy says
+}
+
 TEST_CASE("next_after: guards retry soon, failures back off, Stalled and Ready wait a resync") {
   auto outcome = [](const std::string& reason, bool retry, bool stalled) {
     Outcome o;
@@ -254,8 +283,9 @@ TEST_CASE("policy controller: a status the API refuses to take is an error, retr
   bool names_permission = false;
   for (const auto& request : f.client.requests()) {
     if (request.body.value("reason", "") == "StatusWriteFailed")
-      names_permission = request.body.value("message", "").find(
-                             "patch verb on partitionpolicies/status") != std::string::npos;
+      names_permission =
+          request.body.value("message", "").find("patch verb on partitionpolicies/status") !=
+          std::string::npos;
   }
   CHECK(names_permission);
   f.client.fail_requests(kPolicies + "/events/status", 0);

@@ -254,9 +254,11 @@ std::string conninfo_with_settings(
   std::string out;
   std::string options;
   if (const char* environment = std::getenv("PGOPTIONS")) options = environment;
+  bool connect_timeout_given = std::getenv("PGCONNECT_TIMEOUT") != nullptr;
   for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
     if (option->val == nullptr) continue;
     const std::string keyword = option->keyword;
+    if (keyword == "connect_timeout") connect_timeout_given = true;
     if (keyword == "options") {
       options = option->val;
     } else if (keyword != "application_name") {
@@ -267,6 +269,9 @@ std::string conninfo_with_settings(
   for (const auto& [name, value] : settings) {
     options += (options.empty() ? "" : " ") + std::string("-c ") + options_word(name + "=" + value);
   }
+  // libpq's default is to wait as long as the kernel does (minutes for a host that drops packets).
+  if (!connect_timeout_given)
+    out += "connect_timeout=" + std::to_string(kConnectTimeoutSeconds) + " ";
   return out + "application_name=" + conninfo_value(application_name) +
          " options=" + conninfo_value(options);
 }

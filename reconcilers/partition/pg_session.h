@@ -21,10 +21,14 @@ std::unique_ptr<DatabaseSession> open_pg_session(
     const std::string& dsn,
     std::chrono::milliseconds read_lock_timeout = std::chrono::milliseconds(0));
 
+// How long a connection attempt may take when neither the DSN nor PGCONNECT_TIMEOUT says.
+inline constexpr int kConnectTimeoutSeconds = 10;
+
 // `dsn` (a URI or key=value string) as a key=value connection string that also sets
 // application_name and, through the startup packet's options, each (setting, value) of
-// `settings` after any options the DSN (or PGOPTIONS) already had. Throws DatabaseError
-// (sqlstate empty) when libpq cannot parse `dsn`.
+// `settings` after any options the DSN (or PGOPTIONS) already had, and connect_timeout
+// (kConnectTimeoutSeconds) when neither the DSN nor PGCONNECT_TIMEOUT sets one. Throws
+// DatabaseError (sqlstate empty) when libpq cannot parse `dsn`.
 std::string conninfo_with_settings(
     const std::string& dsn, const std::string& application_name,
     const std::vector<std::pair<std::string, std::string>>& settings);
