@@ -14,7 +14,6 @@ wait_until 60 "the drain has begun" drained 6
 now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
 k patch lease partop-leader --type merge \
   -p "{\"spec\":{\"holderIdentity\":\"thief\",\"renewTime\":\"$now\",\"leaseDurationSeconds\":600}}" >/dev/null
-version=$(k get ppol events -o jsonpath='{.metadata.resourceVersion}')
 wait_until 10 "the operator says it lost leadership" grep -q '"msg":"lost leadership"' "$WORK/operator-main.log"
 grep '"msg":"lost leadership"' "$WORK/operator-main.log" | grep -q 'held by thief' \
   || fail "the log does not name the new holder: $(grep '"msg":"lost leadership"' "$WORK/operator-main.log")"
@@ -22,6 +21,7 @@ wait_until 10 "the drain stops" grep -q '"msg":"stopped at a step boundary"' "$W
 line=$(grep '"msg":"stopped at a step boundary"' "$WORK/operator-main.log")
 grep -q '"why":"leadership lost"' <<<"$line" || fail "the stop line does not say why: $line"
 stopped_at=$(partition_count events)
+version=$(k get ppol events -o jsonpath='{.metadata.resourceVersion}')
 sleep 3
 assert_eq "$(partition_count events)" "$stopped_at" "partitions after the stop"
 [ "$stopped_at" -lt 301 ] || fail "the drain ran to its end"

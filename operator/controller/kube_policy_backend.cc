@@ -201,7 +201,8 @@ void KubePolicyBackend::record_events(const json& object, const Outcome& outcome
     events.push_back({"Normal", reason, message});
   if (!outcome.ready()) {
     const Condition* ready = outcome.condition("Ready");
-    if (ready != nullptr && ready->reason != "Suspended" && ready->reason != "ShuttingDown") {
+    if (ready != nullptr && ready->reason != "Suspended" && ready->reason != "ShuttingDown" &&
+        ready->reason != "InProgress") {
       events.push_back({"Warning", ready->reason, ready->message});
     }
   }

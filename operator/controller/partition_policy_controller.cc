@@ -22,6 +22,21 @@ using runtime::Result;
 constexpr std::chrono::seconds kSecretRetry{30};
 constexpr std::chrono::seconds kConflictRetry{30};
 
+// The outcome of an engine stopped because its work slice was over, not the process: InProgress,
+// with what this slice applied and what is pending, to go on behind the keys already queued.
+void continue_after_slice(Outcome& outcome) {
+  outcome.findings.erase(
+      std::remove_if(outcome.findings.begin(), outcome.findings.end(),
+                     [](const Finding& finding) { return finding.reason == "ShuttingDown"; }),
+      outcome.findings.end());
+  outcome.retry_with_backoff = false;
+  set_summary_conditions(
+      outcome, false, "InProgress",
+      std::to_string(outcome.actions_taken.size()) + " step(s) applied in this slice, " +
+          std::to_string(outcome.actions_pending.size()) + " pending: continuing",
+      true);
+}
+
 bool is_stalled(const Outcome& outcome) {
   const Condition* stalled = outcome.condition("Stalled");
   return stalled != nullptr && stalled->status == "True";
@@ -89,7 +104,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
   }
   if ((*object)["metadata"].contains("deletionTimestamp")) return Result::done();
 
-  const WorkStop stop(policies_, *object, stop_reason_);
+  const WorkStop stop(policies_, *object, stop_reason_, clock_, kWorkSlice);
   const ParsedPolicy parsed = parse_policy(*object);
   Outcome outcome;
   Result result;
@@ -111,6 +126,10 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
     } else {
       outcome = run_engine(policy, *dsn.dsn, stop.requested());
       result = next_after(outcome);
+      if (stop.slice_ended() && stop.reason().empty() && outcome.ready_reason() == "ShuttingDown") {
+        continue_after_slice(outcome);
+        result = Result::continue_now();
+      }
     }
   }
 

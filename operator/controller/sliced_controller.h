@@ -47,9 +47,6 @@
 
 namespace partop::controller {
 
-// How long one reconcile may keep working before it yields its worker.
-inline constexpr std::chrono::seconds kWorkSlice{5};
-
 // What the controller does with the key after a slice: continue at once when work is left,
 // retry a guard deferral on the short backoff and other failures on the long one, look again
 // later otherwise.
@@ -89,7 +86,7 @@ class SlicedController : public runtime::Reconciler {
       return runtime::Result::done();
     }
     if ((*object)["metadata"].contains("deletionTimestamp")) return runtime::Result::done();
-    const WorkStop stop(objects_, *object, stop_reason_);
+    const WorkStop stop(objects_, *object, stop_reason_, clock_);
     const ResolvedDocument resolved = Kind::resolve(*object, policies_);
     std::string errors = resolved.message;
     const std::optional<typename Kind::Resource> parsed =

@@ -6,14 +6,26 @@
 namespace partop::controller {
 
 WorkStop::WorkStop(const runtime::ObjectStore& objects, const nlohmann::json& object,
-                   runtime::StopReason manager)
+                   runtime::StopReason manager, const Clock& clock,
+                   std::optional<std::chrono::milliseconds> slice)
     : objects_(objects),
       key_(runtime::object_key(object)),
       uid_(object["metadata"].value("uid", "")),
-      manager_(std::move(manager)) {}
+      manager_(std::move(manager)),
+      clock_(clock) {
+  if (slice) slice_end_ = clock_.monotonic_now() + *slice;
+}
 
 StopRequested WorkStop::requested() const {
-  return [this] { return !reason().empty(); };
+  return [this] {
+    if (!reason().empty()) return true;
+    if (!first_step_asked_) {  // the first step always runs: a slice that does nothing loops
+      first_step_asked_ = true;
+      return false;
+    }
+    if (slice_end_ && clock_.monotonic_now() >= *slice_end_) slice_ended_ = true;
+    return slice_ended_;
+  };
 }
 
 std::string WorkStop::reason() const {
