@@ -734,5 +734,31 @@ else
   failed=$((failed + py_failed))
 fi
 
+# ---------------------------------------------------------------------------------------------
+# The alerts through promtool: the rendered PrometheusRule's rules parse with their templates
+# (check rules), and e2e/alerts/alerts.test.yaml fires each alert on the series that should fire it
+# and on nothing else (test rules, on the rules without annotations).
+# ---------------------------------------------------------------------------------------------
+if "$HELM" template partop "$CHART" --namespace partop-system --set metrics.prometheusRule.enabled=true \
+  -s templates/prometheusrule.yaml >"$WORK/prometheusrule.yaml" 2>"$WORK/prometheusrule.err" \
+  && "$ROOT/e2e/alerts/rules_of.py" "$WORK/prometheusrule.yaml" "$WORK/alerts/full.yaml" "$WORK/alerts/rules.yaml"; then
+  if promtool check rules "$WORK/alerts/full.yaml" >"$WORK/promtool-check.out" 2>&1; then
+    pass "promtool check rules (the chart's PrometheusRule)"
+  else
+    fail "promtool check rules (the chart's PrometheusRule)"
+    sed 's/^/    /' "$WORK/promtool-check.out"
+  fi
+  cp "$ROOT/e2e/alerts/alerts.test.yaml" "$WORK/alerts/"
+  if promtool test rules "$WORK/alerts/alerts.test.yaml" >"$WORK/promtool-test.out" 2>&1; then
+    pass "promtool test rules (e2e/alerts/alerts.test.yaml: each alert fires, and only then)"
+  else
+    fail "promtool test rules (e2e/alerts/alerts.test.yaml)"
+    sed 's/^/    /' "$WORK/promtool-test.out"
+  fi
+else
+  fail "the PrometheusRule renders and its rules can be extracted"
+  sed 's/^/    /' "$WORK/prometheusrule.err"
+fi
+
 echo "chart checks: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,6 +1,7 @@
 // Draining the DEFAULT partition against a real PostgreSQL, with an application inserting
 // concurrently: no row lost or duplicated, no gap left in the partition range.
 #include <doctest/doctest.h>
+#include <pqxx/pqxx>
 
 #include "tests/support/load.h"
 #include "tests/support/test_database.h"
@@ -81,6 +82,45 @@ TEST_CASE("rows past retention stay in DEFAULT and are reported") {
   bool reported = false;
   for (const auto& finding : outcome.findings) reported |= finding.reason == "RowsPastRetention";
   CHECK(reported);
+}
+
+// What blocks what around a drain (README, "DEFAULT drain"): ATTACH needs ACCESS EXCLUSIVE on
+// DEFAULT, so a reader with DEFAULT open — here a report scanning the whole table in an open
+// transaction — makes partop back off at once (the lock pre-check) instead of queueing behind it
+// and stalling every later reader; a reader whose query was pruned to another partition when it
+// was planned does not.
+TEST_CASE("a reader holding DEFAULT makes a drain back off, a reader of another partition not") {
+  TestDatabase db;
+  create_events_with_default(db);
+  db.exec(R"(
+    CREATE TABLE events_today PARTITION OF events
+      FOR VALUES FROM (date_trunc('day', now(), 'UTC')) TO (date_trunc('day', now(), 'UTC') + interval '1 day');
+    INSERT INTO events (created_at, payload) VALUES (now() - interval '3 days', 'seed');
+  )");
+  const Policy policy = make_policy("  table: events\n  interval: daily\n  premake: 2\n");
+  pqxx::connection reader(db.dsn());
+  {
+    // Pruned at plan time, so DEFAULT is not locked: both bounds are constants. With now() (or
+    // timestamptz + interval, also only stable) in them it is pruned at run time and locks every
+    // partition, DEFAULT included, like the report below.
+    const std::string from = db.scalar("SELECT date_trunc('day', now(), 'UTC')");
+    const std::string to = db.scalar("SELECT date_trunc('day', now(), 'UTC') + interval '1 hour'");
+    pqxx::work pruned(reader);
+    pruned.exec("SELECT count(*) FROM events WHERE created_at >= " + pruned.quote(from) +
+                " AND created_at < " + pruned.quote(to));
+    const Outcome drained = apply_policy(db, policy);
+    CHECK_MESSAGE(drained.ready(), drained.ready_reason());
+    CHECK(drained.rows_drained == 1);
+  }
+  db.exec("INSERT INTO events (created_at, payload) VALUES (now() - interval '5 days', 'seed')");
+  {
+    pqxx::work report(reader);
+    report.exec("SELECT count(*) FROM events");  // holds ACCESS SHARE on every partition
+    const Outcome blocked = apply_policy(db, policy);
+    CHECK(blocked.ready_reason() == "LockTimeout");
+    CHECK(db.count("SELECT count(*) FROM ONLY events_default") == 1);
+  }
+  CHECK(apply_policy(db, policy).rows_drained == 1);  // once the report has ended
 }
 
 TEST_CASE("with drain disabled, a partition whose rows sit in DEFAULT is reported, not forced") {
