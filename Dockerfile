@@ -11,7 +11,7 @@
 #   libssl-dev                libssl3
 #   libcpp-httplib-dev        libcpp-httplib0.11 (shared library; its -dev compile flags must match)
 #   prometheus-cpp-dev        libprometheus-cpp-core1.0
-#   nlohmann-json3-dev, doctest-dev: header-only, nothing at runtime
+#   nlohmann-json3-dev, doctest-dev, libcli11-dev: header-only, nothing at runtime
 # The last RUN fails the image build if the binary needs a library that is not installed.
 
 FROM debian:bookworm AS build

@@ -229,7 +229,7 @@ must_fail "Kubernetes 1.19 (kubeVersion >=1.20.0-0)" "kubeVersion" --kube-versio
 # The rendered objects
 # ---------------------------------------------------------------------------------------------
 set +e
-python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCES" "$CHART/Chart.yaml" "$ROOT/operator/cli.cc" <<'PYTHON' >"$WORK/python.out" 2>&1
+python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCES" "$CHART/Chart.yaml" "$ROOT/operator/command_line.cc" <<'PYTHON' >"$WORK/python.out" 2>&1
 import re
 import sys
 
@@ -379,7 +379,7 @@ def common_checks(label, docs):
     check(f"{label}: --leader-election-namespace is the release namespace",
           f"--leader-election-namespace={ns}" in args, args)
     unknown = [a for a in args[1:] if f'"{a.split("=")[0]}"' not in cli_text]
-    check(f"{label}: every flag is one `partop operator` accepts (operator/cli.cc)", not unknown, unknown)
+    check(f"{label}: every flag is one `partop operator` accepts (operator/command_line.cc)", not unknown, unknown)
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
     live, ready = c.get("livenessProbe", {}).get("httpGet", {}), c.get("readinessProbe", {}).get("httpGet", {})
     check(f"{label}: liveness GET /healthz and readiness GET /readyz on port 8081",

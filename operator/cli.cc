@@ -3,8 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -22,7 +20,6 @@
 #include "operator/runtime/manager.h"
 #include "reconcilers/backfill/backfill_parser.h"
 #include "reconcilers/backfill/backfill_reconciler.h"
-#include "reconcilers/document/duration.h"
 #include "reconcilers/list/list_reconciler.h"
 #include "reconcilers/migration/migration_parser.h"
 #include "reconcilers/migration/migration_reconciler.h"
@@ -36,64 +33,10 @@
 namespace partop::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // `partop run` reconciles this many policies at once (one database connection each).
 constexpr int kRunWorkers = 2;
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// A flag's value that must be a count from 1 to 999.
-int count_flag(const std::string& flag, const std::string& text) {
-  if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
-      std::stoi(text) < 1) {
-    throw UsageError(flag + " takes a positive integer, got \"" + text + "\"");
-  }
-  return std::stoi(text);
-}
-
-struct Options {
-  std::vector<std::string> files;
-  std::string policies_dir;
-  std::string dsn;
-  bool json_output = false;
-};
-
-Options parse_options(const std::vector<std::string>& args, bool allow_files, bool allow_dir) {
-  Options options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
-      return args[++i];
-    };
-    if (allow_files && (arg == "-f" || arg == "--filename")) {
-      options.files.push_back(value());
-    } else if (allow_dir && arg == "--policies") {
-      options.policies_dir = value();
-    } else if (arg == "--dsn") {
-      options.dsn = value();
-    } else if (arg == "-o" || arg == "--output") {
-      const std::string format = value();
-      if (format != "json" && format != "text")
-        throw UsageError("-o takes json or text, got " + format);
-      options.json_output = format == "json";
-    } else {
-      throw UsageError("unknown argument \"" + arg + "\"");
-    }
-  }
-  if (options.dsn.empty()) {
-    if (const char* env = std::getenv("PARTOP_DSN")) options.dsn = env;
-  }
-  if (options.dsn.empty()) throw UsageError("no database: pass --dsn URI or set PARTOP_DSN");
-  if (allow_files && options.files.empty()) throw UsageError("no policy file: pass -f FILE");
-  if (allow_dir && options.policies_dir.empty())
-    throw UsageError("no policy directory: pass --policies DIR");
-  return options;
-}
 
 bool is_migration(const json& document) {
   return document.value("kind", json()) == kMigrationKind;
@@ -224,7 +167,7 @@ ParsedResource<Backfill> backfill_resource(const json& document,
 // turns it into a ParsedResource, `reconcile` runs it on a fresh session. An invalid document
 // becomes InvalidSpec, a database that cannot be reached DatabaseUnavailable.
 template <typename Parse, typename Reconcile>
-void reconcile_each(const runtime::FileSource& source, const Options& options,
+void reconcile_each(const runtime::FileSource& source, const CommandOptions& options,
                     std::vector<Outcome>& outcomes, Parse parse, Reconcile reconcile) {
   for (const auto& key : source.keys()) {
     const auto parsed = parse(*source.get(key));
@@ -249,8 +192,7 @@ void reconcile_each(const runtime::FileSource& source, const Options& options,
 // Reconciles each loaded policy once through the PartitionPolicy controller (invalid ones
 // become InvalidSpec outcomes, a second claim on a table Conflict), prints the outcomes and
 // returns the exit code.
-int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
-  const Options options = parse_options(args, true, false);
+int reconcile_files(const CommandOptions& options, ReconcileMode mode) {
   const Loaded loaded = load(options.files);
   auto backend = std::make_unique<CollectingBackend>(options.dsn);
   CollectingBackend& collected = *backend;
@@ -284,7 +226,7 @@ int reconcile_files(const std::vector<std::string>& args, ReconcileMode mode) {
       [&](DatabaseSession& session, const Backfill& backfill) {
         return backfills.reconcile(session, backfill, mode);
       });
-  if (options.json_output) {
+  if (options.output == "json") {
     json out = {{"policies", json::array()}};
     for (const auto& outcome : outcomes) out["policies"].push_back(outcome.to_json());
     std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
@@ -349,7 +291,7 @@ bool print_list_plan(DatabaseSession& session, const Policy& policy) {
 // Prints the plan of each document of `source` (PartitionMigration, PartitionBackfill) through
 // `print(session, resource)`; false when one is invalid, unreachable or blocked.
 template <typename Parse, typename Print>
-bool plan_each(const runtime::FileSource& source, const Options& options, const char* kind,
+bool plan_each(const runtime::FileSource& source, const CommandOptions& options, const char* kind,
                Parse parse, Print print) {
   bool all_clean = true;
   for (const auto& key : source.keys()) {
@@ -372,197 +314,131 @@ bool plan_each(const runtime::FileSource& source, const Options& options, const 
   return all_clean;
 }
 
-template <typename Body>
-int guarded(Body body) {
-  try {
-    return body();
-  } catch (const UsageError& error) {
-    std::cerr << "partop: " << error.what() << "\n";
-    return kExitUsage;
-  }
-}
-
 }  // namespace
 
-int run_plan(const std::vector<std::string>& args) {
-  return guarded([&] {
-    const Options options = parse_options(args, true, false);
-    const Loaded loaded = load(options.files);
-    const controller::FixedDsnBackend backend(options.dsn);
-    runtime::TableClaims claims;
-    controller::add_policy_claims(claims, loaded.source->store(), backend);
-    bool all_clean = !loaded.duplicates;
-    for (const auto& key : loaded.source->keys()) {
-      const auto object = loaded.source->get(key);
-      const ParsedPolicy parsed = parse_policy(*object);
-      if (!parsed.ok()) {
-        std::cout << "-- policy " << key << ": InvalidSpec: " << parsed.error_summary() << "\n";
-        all_clean = false;
-        continue;
-      }
-      const Policy& policy = *parsed.policy;
-      if (auto owner =
-              claims.owner_other_than(controller::kPolicyKind, *object, policy.spec.table.display(),
-                                      redact_dsn(options.dsn))) {
-        std::cout << "-- policy " << policy.key() << ": Conflict: table "
-                  << policy.spec.table.display() << " is already managed by " << *owner << "\n";
-        all_clean = false;
-        continue;
-      }
-      try {
-        const auto session = open_pg_session(options.dsn, policy.spec.guards.lock_timeout);
-        all_clean &= policy.spec.list ? print_list_plan(*session, policy)
-                                      : print_range_plan(*session, policy, "policy");
-      } catch (const DatabaseError& error) {
-        std::cout << "-- policy " << policy.key() << ": DatabaseUnavailable: " << error.what()
+int run_plan(const CommandOptions& options) {
+  const Loaded loaded = load(options.files);
+  const controller::FixedDsnBackend backend(options.dsn);
+  runtime::TableClaims claims;
+  controller::add_policy_claims(claims, loaded.source->store(), backend);
+  bool all_clean = !loaded.duplicates;
+  for (const auto& key : loaded.source->keys()) {
+    const auto object = loaded.source->get(key);
+    const ParsedPolicy parsed = parse_policy(*object);
+    if (!parsed.ok()) {
+      std::cout << "-- policy " << key << ": InvalidSpec: " << parsed.error_summary() << "\n";
+      all_clean = false;
+      continue;
+    }
+    const Policy& policy = *parsed.policy;
+    if (auto owner =
+            claims.owner_other_than(controller::kPolicyKind, *object, policy.spec.table.display(),
+                                    redact_dsn(options.dsn))) {
+      std::cout << "-- policy " << policy.key() << ": Conflict: table "
+                << policy.spec.table.display() << " is already managed by " << *owner << "\n";
+      all_clean = false;
+      continue;
+    }
+    try {
+      const auto session = open_pg_session(options.dsn, policy.spec.guards.lock_timeout);
+      all_clean &= policy.spec.list ? print_list_plan(*session, policy)
+                                    : print_range_plan(*session, policy, "policy");
+    } catch (const DatabaseError& error) {
+      std::cout << "-- policy " << policy.key() << ": DatabaseUnavailable: " << error.what()
+                << "\n";
+      all_clean = false;
+    }
+  }
+  all_clean &= plan_each(
+      *loaded.migrations, options, "migration",
+      [](const json& document) {
+        return to_resource(parse_migration(document), &ParsedMigration::migration);
+      },
+      [](DatabaseSession& session, const Migration& migration) {
+        const PlannedMigration planned =
+            MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
+                .observe_and_plan(session, migration);
+        const MigrationPlan& plan = planned.plan;
+        std::vector<Action> steps = plan.maintenance;  // the twin's layout comes first
+        steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
+        std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
+                  << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
+                  << target_name(migration.spec.target) << ", " << steps.size()
+                  << " step(s) in this phase"
+                  << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
                   << "\n";
-        all_clean = false;
-      }
-    }
-    all_clean &= plan_each(
-        *loaded.migrations, options, "migration",
-        [](const json& document) {
-          return to_resource(parse_migration(document), &ParsedMigration::migration);
-        },
-        [](DatabaseSession& session, const Migration& migration) {
-          const PlannedMigration planned =
-              MigrationReconciler(system_clock(), {}, std::chrono::milliseconds{0})
-                  .observe_and_plan(session, migration);
-          const MigrationPlan& plan = planned.plan;
-          std::vector<Action> steps = plan.maintenance;  // the twin's layout comes first
-          steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
-          std::cout << "-- migration " << migration.key() << " (" << migration.spec.table.display()
-                    << "): phase " << (plan.phase.empty() ? "-" : plan.phase) << ", target "
-                    << target_name(migration.spec.target) << ", " << steps.size()
-                    << " step(s) in this phase"
-                    << (plan.copying ? " (a copy batch repeats until every row is copied)" : "")
-                    << "\n";
-          return print_plan(plan.findings, steps, migration.spec.guards);
-        });
-    all_clean &= plan_each(
-        *loaded.backfills, options, "backfill",
-        [&](const json& document) { return backfill_resource(document, loaded.source->store()); },
-        [](DatabaseSession& session, const Backfill& backfill) {
-          const BackfillPlan plan =
-              BackfillReconciler(system_clock(), {}, std::chrono::milliseconds{0})
-                  .observe_and_plan(session, backfill)
-                  .plan;
-          const BackfillProgress& progress = plan.progress;
-          std::cout << "-- backfill " << backfill.key() << " (" << backfill.spec.table.display()
-                    << " from " << backfill.spec.source.display() << "): " << progress.done << "/"
-                    << progress.total << " partition(s) rebuilt"
-                    << (plan.complete              ? ", complete"
-                        : progress.current.empty() ? ""
-                                                   : "; next steps for " + progress.current)
-                    << (plan.filling ? " (a fill slice repeats until the partition is filled)" : "")
-                    << "\n";
-          return print_plan(plan.findings, plan.actions, backfill.spec.guards);
-        });
-    if (loaded.file_errors) return kExitUsage;
-    return all_clean ? kExitReady : kExitNotReady;
-  });
+        return print_plan(plan.findings, steps, migration.spec.guards);
+      });
+  all_clean &= plan_each(
+      *loaded.backfills, options, "backfill",
+      [&](const json& document) { return backfill_resource(document, loaded.source->store()); },
+      [](DatabaseSession& session, const Backfill& backfill) {
+        const BackfillPlan plan =
+            BackfillReconciler(system_clock(), {}, std::chrono::milliseconds{0})
+                .observe_and_plan(session, backfill)
+                .plan;
+        const BackfillProgress& progress = plan.progress;
+        std::cout << "-- backfill " << backfill.key() << " (" << backfill.spec.table.display()
+                  << " from " << backfill.spec.source.display() << "): " << progress.done << "/"
+                  << progress.total << " partition(s) rebuilt"
+                  << (plan.complete              ? ", complete"
+                      : progress.current.empty() ? ""
+                                                 : "; next steps for " + progress.current)
+                  << (plan.filling ? " (a fill slice repeats until the partition is filled)" : "")
+                  << "\n";
+        return print_plan(plan.findings, plan.actions, backfill.spec.guards);
+      });
+  if (loaded.file_errors) return kExitUsage;
+  return all_clean ? kExitReady : kExitNotReady;
 }
 
-int run_apply(const std::vector<std::string>& args) {
-  return guarded([&] { return reconcile_files(args, ReconcileMode::kApply); });
+int run_apply(const CommandOptions& options) {
+  return reconcile_files(options, ReconcileMode::kApply);
 }
 
-int run_status(const std::vector<std::string>& args) {
-  return guarded([&] { return reconcile_files(args, ReconcileMode::kObserve); });
+int run_status(const CommandOptions& options) {
+  return reconcile_files(options, ReconcileMode::kObserve);
 }
 
-int run_loop(const std::vector<std::string>& args) {
-  return guarded([&] {
-    const Options options = parse_options(args, false, true);
-    if (!fs::is_directory(options.policies_dir)) {
-      throw UsageError(options.policies_dir + " is not a directory");
-    }
-    std::signal(SIGTERM, request_stop);
-    std::signal(SIGINT, request_stop);
-    // The operator's runtime with a directory for a source and --dsn for every database: the
-    // same controller, queue, backoff and conflict rule; no probes, no leader election.
-    runtime::ManagerOptions manager_options;
-    manager_options.metrics_bind_address = "0";
-    manager_options.health_probe_bind_address = "0";
-    runtime::Manager manager(manager_options, system_clock(), nullptr);
-    manager.add_source(controller::partition_policies(),
-                       std::make_unique<runtime::FileSource>(
-                           std::vector<std::string>{options.policies_dir}, is_policy));
-    manager.add_source(controller::partition_migrations(),
-                       std::make_unique<runtime::FileSource>(
-                           std::vector<std::string>{options.policies_dir}, is_migration));
-    manager.add_source(controller::partition_backfills(),
-                       std::make_unique<runtime::FileSource>(
-                           std::vector<std::string>{options.policies_dir}, is_backfill));
-    PgConnector postgres;
-    SessionPool connector(postgres, {kRunWorkers, kIdleConnectionTimeout});
-    PgNotificationConnector notifications;
-    controller::add_partition_policy_controller(
-        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
-        notifications, kRunWorkers);
-    controller::add_sliced_controller<controller::MigrationKind>(
-        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
-        kRunWorkers);
-    controller::add_sliced_controller<controller::BackfillKind>(
-        manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector,
-        kRunWorkers);
-    runtime::log(runtime::LogLevel::kInfo, "partop run started",
-                 {{"policies", options.policies_dir}, {"dsn", redact_dsn(options.dsn)}});
-    const int code = manager.run(g_stop_requested);
-    runtime::log(runtime::LogLevel::kInfo, "partop run stopped");
-    return code;
-  });
+int run_loop(const CommandOptions& options) {
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  // The operator's runtime with a directory for a source and --dsn for every database: the
+  // same controller, queue, backoff and conflict rule; no probes, no leader election.
+  runtime::ManagerOptions manager_options;
+  manager_options.metrics_bind_address = "0";
+  manager_options.health_probe_bind_address = "0";
+  runtime::Manager manager(manager_options, system_clock(), nullptr);
+  manager.add_source(controller::partition_policies(),
+                     std::make_unique<runtime::FileSource>(
+                         std::vector<std::string>{options.policies_dir}, is_policy));
+  manager.add_source(controller::partition_migrations(),
+                     std::make_unique<runtime::FileSource>(
+                         std::vector<std::string>{options.policies_dir}, is_migration));
+  manager.add_source(controller::partition_backfills(),
+                     std::make_unique<runtime::FileSource>(
+                         std::vector<std::string>{options.policies_dir}, is_backfill));
+  PgConnector postgres;
+  SessionPool connector(postgres, {kRunWorkers, kIdleConnectionTimeout});
+  PgNotificationConnector notifications;
+  controller::add_partition_policy_controller(
+      manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector, notifications,
+      kRunWorkers);
+  controller::add_sliced_controller<controller::MigrationKind>(
+      manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector, kRunWorkers);
+  controller::add_sliced_controller<controller::BackfillKind>(
+      manager, std::make_unique<controller::FixedDsnBackend>(options.dsn), connector, kRunWorkers);
+  runtime::log(runtime::LogLevel::kInfo, "partop run started",
+               {{"policies", options.policies_dir}, {"dsn", redact_dsn(options.dsn)}});
+  const int code = manager.run(g_stop_requested);
+  runtime::log(runtime::LogLevel::kInfo, "partop run stopped");
+  return code;
 }
 
-int run_operator_command(const std::vector<std::string>& args) {
-  return guarded([&] {
-    OperatorOptions options;
-    for (size_t i = 0; i < args.size(); ++i) {
-      const std::string& arg = args[i];
-      auto value = [&]() -> std::string {
-        const auto eq = arg.find('=');
-        if (eq != std::string::npos) return arg.substr(eq + 1);
-        if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
-        return args[++i];
-      };
-      const std::string flag = arg.substr(0, arg.find('='));
-      if (flag == "--kubeconfig") {
-        options.kubeconfig = value();
-      } else if (flag == "--namespace") {
-        options.namespaces.push_back(value());
-      } else if (flag == "--metrics-bind-address") {
-        options.metrics_bind_address = value();
-      } else if (flag == "--health-probe-bind-address") {
-        options.health_probe_bind_address = value();
-      } else if (flag == "--leader-elect") {
-        const auto eq = arg.find('=');
-        const std::string text = eq == std::string::npos ? "true" : arg.substr(eq + 1);
-        if (text != "true" && text != "false")
-          throw UsageError("--leader-elect takes true or false");
-        options.leader_elect = text == "true";
-      } else if (flag == "--leader-election-namespace") {
-        options.leader_election_namespace = value();
-      } else if (flag == "--leader-election-id") {
-        options.leader_election_id = value();
-      } else if (flag == "--max-concurrent-reconciles") {
-        options.max_concurrent_reconciles = count_flag(flag, value());
-      } else if (flag == "--max-connections-per-database") {
-        options.max_connections_per_database = count_flag(flag, value());
-      } else if (flag == "--database-check-interval") {
-        const std::string text = value();
-        const auto interval = parse_duration(text);
-        if (!interval)
-          throw UsageError(flag + " takes a duration such as 60s or 0 (never), got \"" + text +
-                           "\"");
-        options.database_check_interval = *interval;
-      } else {
-        throw UsageError("unknown argument \"" + arg + "\"");
-      }
-    }
-    std::signal(SIGTERM, request_stop);
-    std::signal(SIGINT, request_stop);
-    return run_operator(options, g_stop_requested);
-  });
+int run_operator_command(const OperatorOptions& options) {
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  return run_operator(options, g_stop_requested);
 }
 
 }  // namespace partop::cli

@@ -1,8 +1,11 @@
-// The `partop` command line: plan, apply, status and run over policy files and one database.
+// The `partop` commands: plan, apply, status and run over policy files and one database, and the
+// operator; command_line.h parses their arguments.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "operator/manager.h"
 
 namespace partop::cli {
 
@@ -11,10 +14,19 @@ inline constexpr int kExitReady = 0;
 inline constexpr int kExitNotReady = 1;
 inline constexpr int kExitUsage = 2;
 
-int run_plan(const std::vector<std::string>& args);
-int run_apply(const std::vector<std::string>& args);
-int run_status(const std::vector<std::string>& args);
-int run_loop(const std::vector<std::string>& args);
-int run_operator_command(const std::vector<std::string>& args);
+// What plan, apply, status (files) and run (policies_dir) work on; parsed by command_line.h.
+struct CommandOptions {
+  std::vector<std::string> files;  // -f: files or directories
+  std::string policies_dir;        // run --policies
+  std::string dsn;                 // --dsn or PARTOP_DSN; never empty when a command runs
+  std::string output = "text";     // -o: text or json
+};
+
+int run_plan(const CommandOptions& options);
+int run_apply(const CommandOptions& options);
+int run_status(const CommandOptions& options);
+int run_loop(const CommandOptions& options);
+// Runs the operator until SIGTERM or SIGINT.
+int run_operator_command(const OperatorOptions& options);
 
 }  // namespace partop::cli

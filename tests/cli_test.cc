@@ -157,6 +157,41 @@ TEST_CASE("usage and unreadable input exit 2") {
   CHECK(run_partop({"apply", "-f", broken, "--dsn", server_dsn(), "-o", "yaml"}).exit_code == 2);
 }
 
+TEST_CASE("every command answers --help, --version prints the version, flags take name=value") {
+  for (const std::string command : {"plan", "apply", "status", "run", "operator", "version"}) {
+    const CommandResult help = run_partop({command, "--help"});
+    CHECK_MESSAGE(help.exit_code == 0, command << ": " << help.output);
+    CHECK_MESSAGE(help.output.find("Usage:") != std::string::npos, help.output);
+  }
+  CHECK(run_partop({"operator", "--help"}).output.find("--database-check-interval") !=
+        std::string::npos);
+  CHECK(run_partop({"--help"}).exit_code == 0);
+  const CommandResult version = run_partop({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.output.rfind("partop ", 0) == 0);
+  CHECK(run_partop({"version"}).output == version.output);
+
+  TestDatabase db;
+  create_events(db);
+  const std::string file = write_temp_file(policy_yaml("  table: events\n  interval: daily\n"));
+  const CommandResult equals =
+      run_partop({"status", "--filename=" + file, "--dsn=" + db.dsn(), "--output=json"});
+  CHECK_MESSAGE(equals.exit_code == 1, equals.output);  // not Ready yet: nothing applied
+  CHECK(nlohmann::json::parse(equals.output)["policies"][0]["conditions"][0]["type"] == "Ready");
+
+  const auto refused = [](const std::vector<std::string>& args, const std::string& named) {
+    const CommandResult result = run_partop(args);
+    CHECK_MESSAGE(result.exit_code == 2, result.output);
+    CHECK_MESSAGE(result.output.find(named) != std::string::npos, result.output);
+  };
+  refused({"operator", "--max-concurrent-reconciles", "0"}, "--max-concurrent-reconciles");
+  refused({"operator", "--max-connections-per-database=1000"}, "--max-connections-per-database");
+  refused({"operator", "--database-check-interval=soon"}, "--database-check-interval");
+  refused({"operator", "--leader-elect=maybe"}, "--leader-elect");
+  refused({"operator", "--frobnicate"}, "--frobnicate");
+  refused({"run", "--policies", "/nonexistent", "--dsn", db.dsn()}, "/nonexistent");
+}
+
 TEST_CASE("a DSN's password never appears in output") {
   const std::string password = "s3cr3t-Pa55word";
   const std::string file = write_temp_file(policy_yaml("  table: events\n  interval: daily\n"));
