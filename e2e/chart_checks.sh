@@ -8,8 +8,8 @@
 #     namespace), never delete or "*"; the Deployment runs under the restricted security profile
 #     with the expected arguments; leader election; metrics Service, ServiceMonitor and
 #     PrometheusRule; PartitionPolicies from values; the three CRDs (partitionpolicies,
-#     partitionmigrations, partitionbackfills) each equal their file in crds/ (none with
-#     crds.install=false);
+#     partitionmigrations, partitionbackfills) each equal their file in crds/, with a description
+#     on every field for `kubectl explain` (none with crds.install=false);
 #   - invalid values (typos, wrong types, out-of-range numbers) make `helm template` fail.
 #
 # Usage: e2e/chart_checks.sh        (exit 0 only when every check passed)
@@ -477,6 +477,28 @@ def structural_problems(schema, path):
     return problems
 
 
+def undescribed_fields(schema, path=""):
+    """The paths of the properties (at every depth, array items as []) without a description:
+    `kubectl explain` shows nothing for them."""
+    missing = []
+    if not isinstance(schema, dict):
+        return missing
+    for name, child in schema.get("properties", {}).items():
+        where = f"{path}.{name}" if path else name
+        # The API server refuses anything but name and generateName in a CRD's metadata schema;
+        # kubectl explain describes ObjectMeta itself.
+        if where == "metadata":
+            continue
+        if isinstance(child, dict) and not child.get("description"):
+            missing.append(where)
+        missing += undescribed_fields(child, where)
+    if isinstance(schema.get("items"), dict):
+        missing += undescribed_fields(schema["items"], f"{path}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        missing += undescribed_fields(schema["additionalProperties"], f"{path}{{}}")
+    return missing
+
+
 # The CRDs the chart renders: name -> (kind, short name); each comes from crds/<name>.yaml.
 CRDS = {
     "partitionbackfills.partop.dev": ("PartitionBackfill", "pbf"),
@@ -506,6 +528,10 @@ def crd_checks(label, docs):
         check(f"{label}: CRD {name} schema is structural (kube-apiserver rejects type/default/description inside "
               f"anyOf/allOf/oneOf/not, except the bare int-or-string anyOf [{{type: integer}}, {{type: string}}])",
               not problems, "; ".join(problems))
+        undescribed = [f"{v['name']}: {p}" for v in crd["spec"]["versions"]
+                       for p in undescribed_fields(v["schema"]["openAPIV3Schema"])]
+        check(f"{label}: every field of {name} has a description (kubectl explain)",
+              not undescribed, "no description: " + ", ".join(undescribed))
         names = crd["spec"]["names"]
         check(f"{label}: CRD {name} names ({kind}, {short_name}, category partop), group partop.dev, namespaced, "
               f"and served version v1alpha1 with status subresource",
@@ -758,6 +784,30 @@ if "$HELM" template partop "$CHART" --namespace partop-system --set metrics.prom
 else
   fail "the PrometheusRule renders and its rules can be extracted"
   sed 's/^/    /' "$WORK/prometheusrule.err"
+fi
+
+# The Grafana dashboard: rendered only when enabled, with the sidecar's label; every panel query
+# parses with promtool (as a recording rule) and reads only metrics the operator exports.
+if "$HELM" template partop "$CHART" --namespace partop-system --set metrics.grafanaDashboard.enabled=true \
+  -s templates/grafana-dashboard.yaml >"$WORK/dashboard.yaml" 2>"$WORK/dashboard.err" \
+  && grep -q 'grafana_dashboard: "1"' "$WORK/dashboard.yaml"; then
+  pass "Grafana dashboard ConfigMap with the sidecar label (metrics.grafanaDashboard.enabled)"
+else
+  fail "Grafana dashboard ConfigMap with the sidecar label"
+  sed 's/^/    /' "$WORK/dashboard.err"
+fi
+if grep -q 'grafana' "$WORK/default.rendered"; then
+  fail "the dashboard is rendered although metrics.grafanaDashboard.enabled is false"
+else
+  pass "no dashboard by default"
+fi
+if "$ROOT/e2e/alerts/dashboard_rules.py" "$WORK/dashboard.yaml" "$ROOT/operator/runtime/metrics.cc" \
+  "$WORK/alerts/dashboard.yaml" >"$WORK/dashboard-rules.out" 2>&1 \
+  && promtool check rules "$WORK/alerts/dashboard.yaml" >>"$WORK/dashboard-rules.out" 2>&1; then
+  pass "every dashboard query parses (promtool) and reads exported metrics: $(head -1 "$WORK/dashboard-rules.out")"
+else
+  fail "dashboard queries"
+  sed 's/^/    /' "$WORK/dashboard-rules.out"
 fi
 
 echo "chart checks: $passed passed, $failed failed"
