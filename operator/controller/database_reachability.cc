@@ -7,6 +7,7 @@
 #include "reconcilers/partition/policy_parser.h"
 
 namespace partop::controller {
+
 using nlohmann::json;
 
 const runtime::Resource& database_reachability() {
