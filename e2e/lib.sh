@@ -107,6 +107,16 @@ metric() {
   awk -v p="$2" 'index($0, p) == 1 { print $NF; found = 1; exit } END { if (!found) print 0 }' <<<"$series"
 }
 
+# policy_on_secret NAME TABLE SECRET: a daily PartitionPolicy on the database of Secret SECRET.
+policy_on_secret() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: partop.dev/v1alpha1
+kind: PartitionPolicy
+metadata: {name: $1}
+spec: {table: $2, interval: daily, databaseRef: {secretName: $3}}
+YAML
+}
+
 condition() {  # condition POLICY TYPE FIELD
   k get ppol "$1" -o jsonpath="{.status.conditions[?(@.type==\"$2\")].${3:-status}}"
 }

@@ -14,12 +14,7 @@ psql_db -c "CREATE TABLE events (created_at timestamptz NOT NULL) PARTITION BY R
 create_secret
 k create secret generic scratch --from-literal=uri="postgresql://postgres@127.0.0.1:$port/postgres" >/dev/null
 policy other events
-k apply -f - >/dev/null <<YAML
-apiVersion: partop.dev/v1alpha1
-kind: PartitionPolicy
-metadata: {name: scratch}
-spec: {table: events, interval: daily, databaseRef: {secretName: scratch}}
-YAML
+policy_on_secret scratch events scratch
 start_operator main --database-check-interval 2s
 k wait --for=condition=Ready ppol/scratch ppol/other --timeout=60s >/dev/null || fail "not Ready"
 

@@ -17,12 +17,7 @@ create_secret
 k create secret generic unreachable --from-literal=uri="postgresql://postgres@127.0.0.1:1/$DB" >/dev/null
 policy ok events
 policy nodrain kept "  defaultPartition: {enabled: true, drain: false}"
-k apply -f - >/dev/null <<YAML
-apiVersion: partop.dev/v1alpha1
-kind: PartitionPolicy
-metadata: {name: offline}
-spec: {table: events, interval: daily, databaseRef: {secretName: unreachable}}
-YAML
+policy_on_secret offline events unreachable
 start_operator main
 wait_until 30 "offline reports DatabaseUnavailable" reason_is offline DatabaseUnavailable
 k wait --for=condition=Ready ppol/ok --timeout=60s >/dev/null || fail "ok is not Ready"

@@ -32,24 +32,6 @@ void DatabaseReachability::add_handler(Handler handler) {
   handlers_.push_back(std::move(handler));
 }
 
-std::optional<json> DatabaseReachability::get(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = answers_.find(key);
-  if (it == answers_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::vector<json> DatabaseReachability::list() const {
-  std::vector<json> out;
-  for_each([&](const json& answer) { out.push_back(answer); });
-  return out;
-}
-
-void DatabaseReachability::for_each(const std::function<void(const json&)>& visit) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [database, answer] : answers_) visit(answer);
-}
-
 std::map<std::string, std::vector<std::string>> DatabaseReachability::databases() const {
   std::map<std::string, std::vector<std::string>> out;
   policies_.for_each([&](const json& object) {
@@ -72,13 +54,9 @@ void DatabaseReachability::probe_all() {
       answer["reachable"] = false;
       answer["error"] = error.what();
     }
-    bool changed = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      const auto before = answers_.find(database);
-      changed = before == answers_.end() ? !answer["reachable"].get<bool>()
-                                         : before->second["reachable"] != answer["reachable"];
-    }
+    const auto before = answers_.get(database);
+    const bool changed =
+        before ? (*before)["reachable"] != answer["reachable"] : !answer["reachable"].get<bool>();
     if (changed) {
       runtime::log(
           answer["reachable"].get<bool>() ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning,
@@ -90,8 +68,7 @@ void DatabaseReachability::probe_all() {
     }
     seen[database] = std::move(answer);
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  answers_ = std::move(seen);
+  answers_.replace(std::move(seen));
 }
 
 void DatabaseReachability::run(const std::atomic<bool>& stop) {

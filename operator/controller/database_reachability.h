@@ -14,12 +14,12 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "operator/controller/policy_backend.h"
 #include "operator/runtime/informer_source.h"
+#include "operator/runtime/keyed_store.h"
 #include "operator/runtime/object_store.h"
 #include "operator/runtime/source.h"
 #include "reconcilers/partition/db_session.h"
@@ -31,24 +31,20 @@ const runtime::Resource& database_reachability();
 
 inline constexpr std::chrono::seconds kDatabaseCheckInterval{60};
 
-class DatabaseReachability : public runtime::Source, public runtime::ObjectStore {
+class DatabaseReachability : public runtime::Source {
  public:
   DatabaseReachability(const runtime::ObjectStore& policies, const PolicyBackend& backend,
                        DatabaseConnector& connector, std::chrono::milliseconds interval);
 
-  const runtime::ObjectStore& store() const override { return *this; }
+  // The last answer per database (its URI without password): {"database": ...,
+  // "reachable": bool, "error": ..., "policies": [keys]}.
+  const runtime::ObjectStore& store() const override { return answers_; }
   void add_handler(Handler handler) override;
   bool synced() const override { return true; }  // nothing to list first
   void run(const std::atomic<bool>& stop) override;
 
   // One round of probes (run() calls it every interval).
   void probe_all();
-
-  // The last answer per database: {"database": ..., "reachable": bool, "error": ...,
-  // "policies": [keys]}.
-  std::optional<nlohmann::json> get(const std::string& key) const override;
-  std::vector<nlohmann::json> list() const override;
-  void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
 
  private:
   // Database URI -> keys of the policies using it.
@@ -59,8 +55,7 @@ class DatabaseReachability : public runtime::Source, public runtime::ObjectStore
   DatabaseConnector& connector_;
   const std::chrono::milliseconds interval_;
   std::vector<Handler> handlers_;
-  mutable std::mutex mutex_;
-  std::map<std::string, nlohmann::json> answers_;  // by database, without its password
+  runtime::KeyedStore answers_;
 };
 
 // The keys of the policies a change of database_reachability() concerns.

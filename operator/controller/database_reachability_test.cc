@@ -79,7 +79,7 @@ TEST_CASE("database reachability: one probe per database, policies queued only o
   f.databases.down.insert("postgresql://partop:pw@a/app");
   f.reachability.probe_all();
   CHECK(f.queued == std::vector<std::string>{"app/one", "app/two"});
-  const auto answer = f.reachability.get("postgresql://partop:***@a/app");
+  const auto answer = f.reachability.store().get("postgresql://partop:***@a/app");
   REQUIRE(answer);
   CHECK((*answer)["reachable"] == false);
   CHECK((*answer)["error"] == "connection refused");

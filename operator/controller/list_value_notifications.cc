@@ -70,24 +70,6 @@ void ListValueNotifications::add_handler(Handler handler) {
   handlers_.push_back(std::move(handler));
 }
 
-std::optional<json> ListValueNotifications::get(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = notices_.find(key);
-  if (it == notices_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::vector<json> ListValueNotifications::list() const {
-  std::vector<json> out;
-  for_each([&](const json& notice) { out.push_back(notice); });
-  return out;
-}
-
-void ListValueNotifications::for_each(const std::function<void(const json&)>& visit) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [table, notice] : notices_) visit(notice);
-}
-
 std::map<std::string, std::set<std::string>> ListValueNotifications::wanted() const {
   std::map<std::string, std::set<std::string>> out;
   policies_.for_each([&](const json& object) {
@@ -102,14 +84,10 @@ std::map<std::string, std::set<std::string>> ListValueNotifications::wanted() co
 
 void ListValueNotifications::deliver(const std::string& table) {
   const std::string key = qualified(table);
-  json notice;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    json& stored = notices_[key];
-    const int64_t count = stored.is_object() ? stored.value("count", int64_t{0}) : 0;
-    stored = {{"table", key}, {"count", count + 1}};
-    notice = stored;
-  }
+  const json notice = notices_.update(key, [&](const json* last) -> json {
+    const int64_t count = last != nullptr ? last->value("count", int64_t{0}) : 0;
+    return {{"table", key}, {"count", count + 1}};
+  });
   for (const auto& handler : handlers_) handler(key, &notice);
 }
 

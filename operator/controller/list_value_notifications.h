@@ -22,6 +22,7 @@
 
 #include "operator/controller/policy_backend.h"
 #include "operator/runtime/informer_source.h"
+#include "operator/runtime/keyed_store.h"
 #include "operator/runtime/object_store.h"
 #include "operator/runtime/source.h"
 #include "reconcilers/partition/notification_listener.h"
@@ -36,21 +37,17 @@ const runtime::Resource& list_value_notices();
 std::vector<std::string> list_policies_for_table(const runtime::ObjectStore& policies,
                                                  const std::string& table);
 
-class ListValueNotifications : public runtime::Source, public runtime::ObjectStore {
+class ListValueNotifications : public runtime::Source {
  public:
   ListValueNotifications(const runtime::ObjectStore& policies, const PolicyBackend& backend,
                          NotificationConnector& connector,
                          std::chrono::milliseconds rescan = std::chrono::seconds(5));
 
-  const runtime::ObjectStore& store() const override { return *this; }
+  // The last notice per table: {"table": ..., "count": n}.
+  const runtime::ObjectStore& store() const override { return notices_; }
   void add_handler(Handler handler) override;
   bool synced() const override { return true; }  // nothing to list first
   void run(const std::atomic<bool>& stop) override;
-
-  // The last notice per table: {"table": ..., "count": n}.
-  std::optional<nlohmann::json> get(const std::string& key) const override;
-  std::vector<nlohmann::json> list() const override;
-  void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
 
  private:
   // Database URI -> the tables its list policies read (their sources and their own tables).
@@ -65,8 +62,8 @@ class ListValueNotifications : public runtime::Source, public runtime::ObjectSto
   NotificationConnector& connector_;
   const std::chrono::milliseconds rescan_;
   std::vector<Handler> handlers_;
-  mutable std::mutex mutex_;
-  std::map<std::string, nlohmann::json> notices_;        // by table
+  runtime::KeyedStore notices_;                          // by table
+  std::mutex mutex_;                                     // for tables_
   std::map<std::string, std::set<std::string>> tables_;  // the last wanted(), by database
 };
 

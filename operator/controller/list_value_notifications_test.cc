@@ -119,7 +119,7 @@ TEST_CASE("list value notices: one listener per database of list policies, mappe
   CHECK(list_policies_for_table(policies, "crm.tenants") == std::vector<std::string>{"app/events"});
   CHECK(list_policies_for_table(policies, "orders") == std::vector<std::string>{"app/orders"});
   CHECK(list_policies_for_table(policies, "metrics").empty());
-  CHECK(notices.get("crm.tenants")->value("count", 0) == 2);
+  CHECK(notices.store().get("crm.tenants")->value("count", 0) == 2);
 
   // A lost connection: reconnected, and what may have been missed delivered again.
   connector.drop();

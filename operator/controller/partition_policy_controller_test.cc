@@ -43,6 +43,15 @@ json secret(const std::string& name, const std::string& encoded_uri) {
   return {{"metadata", {{"name", name}, {"namespace", "app"}}}, {"data", {{"uri", encoded_uri}}}};
 }
 
+// A Ready outcome on public.events, its partitions to be filled in.
+Outcome ready_outcome(KeyType key_type) {
+  Outcome outcome;
+  outcome.conditions = {{"Ready", "True", "Reconciled", "match"}};
+  outcome.table = "public.events";
+  outcome.key_type = key_type;
+  return outcome;
+}
+
 struct Fixture {
   Fixture() {
     secrets.put(secret("app-db", kAppDb));
@@ -191,10 +200,7 @@ TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATC
   Fixture f;
   KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
   const json object = policy("events", "events", "2026-01-01T00:00:00Z");
-  Outcome outcome;
-  outcome.conditions = {{"Ready", "True", "Reconciled", "match"}};
-  outcome.table = "public.events";
-  outcome.key_type = KeyType::kTimestampTz;
+  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
   ObservedPartition partition;
   partition.name = {"public", "events_p20260101"};
   partition.lower = 1767225600;
@@ -220,10 +226,7 @@ TEST_CASE("partition map: a map over the size limit is not sent, the status and 
   Fixture f;
   KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
   const json object = policy("events", "events", "2026-01-01T00:00:00Z");
-  Outcome outcome;
-  outcome.conditions = {{"Ready", "True", "Reconciled", "match"}};
-  outcome.table = "public.events";
-  outcome.key_type = KeyType::kBigint;
+  Outcome outcome = ready_outcome(KeyType::kBigint);
   // 12,000 hand-made partitions partop would not have named so: no run, one entry each.
   for (int i = 0; i < 12000; ++i) {
     ObservedPartition partition;
