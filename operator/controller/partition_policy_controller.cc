@@ -65,7 +65,8 @@ Result next_after(const Outcome& outcome) {
 PartitionPolicyController::PartitionPolicyController(
     const runtime::ObjectStore& policies, const runtime::TableClaims& claims,
     std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector, const Clock& clock,
-    runtime::Metrics& metrics, runtime::StopReason stop_reason, ReconcileMode mode)
+    runtime::Metrics& metrics, runtime::StopReason stop_reason, ReconcileMode mode,
+    std::optional<std::chrono::milliseconds> slice)
     : policies_(policies),
       claims_(claims),
       backend_(std::move(backend)),
@@ -73,7 +74,8 @@ PartitionPolicyController::PartitionPolicyController(
       clock_(clock),
       metrics_(metrics),
       stop_reason_(std::move(stop_reason)),
-      mode_(mode) {}
+      mode_(mode),
+      slice_(slice) {}
 
 void add_policy_claims(runtime::TableClaims& claims, const runtime::ObjectStore& policies,
                        const PolicyBackend& backend) {
@@ -104,7 +106,7 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
   }
   if ((*object)["metadata"].contains("deletionTimestamp")) return Result::done();
 
-  const WorkStop stop(policies_, *object, stop_reason_, clock_, kWorkSlice);
+  const WorkStop stop(policies_, *object, stop_reason_, clock_, slice_);
   const ParsedPolicy parsed = parse_policy(*object);
   Outcome outcome;
   Result result;
@@ -179,7 +181,7 @@ runtime::Controller& add_partition_policy_controller(runtime::Manager& manager,
                                                policy_store, *backend, notifications));
   auto reconciler = std::make_unique<PartitionPolicyController>(
       policy_store, manager.claims(), std::move(backend), connector, manager.clock(),
-      manager.metrics(), manager.stop_reason());
+      manager.metrics(), manager.stop_reason(), ReconcileMode::kApply, kWorkSlice);
   runtime::Controller& controller =
       manager.add_controller_for(policies, "partitionpolicy", workers, std::move(reconciler));
   controller.watch_mapped(manager.source(list_value_notices()),

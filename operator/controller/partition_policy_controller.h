@@ -9,7 +9,9 @@
 // Ready policy is looked at again after its resync interval; an invalid spec waits for an edit.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -39,7 +41,8 @@ class PartitionPolicyController : public runtime::Reconciler {
                             std::unique_ptr<PolicyBackend> backend, DatabaseConnector& connector,
                             const Clock& clock, runtime::Metrics& metrics,
                             runtime::StopReason stop_reason,
-                            ReconcileMode mode = ReconcileMode::kApply);
+                            ReconcileMode mode = ReconcileMode::kApply,
+                            std::optional<std::chrono::milliseconds> slice = std::nullopt);
 
   runtime::Result reconcile(const std::string& key) override;
 
@@ -55,6 +58,9 @@ class PartitionPolicyController : public runtime::Reconciler {
   runtime::Metrics& metrics_;
   runtime::StopReason stop_reason_;
   ReconcileMode mode_;
+  // A reconcile yields after this much work, reports InProgress and asks to continue (under a
+  // manager, whose queue continues it); none: it runs to the end (`partop apply`).
+  std::optional<std::chrono::milliseconds> slice_;
 };
 
 inline constexpr const char* kPolicyKind = "PartitionPolicy";
