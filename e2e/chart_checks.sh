@@ -10,7 +10,8 @@
 #     PrometheusRule; PartitionPolicies from values; the three CRDs (partitionpolicies,
 #     partitionmigrations, partitionbackfills) each equal their file in crds/, with a description
 #     on every field for `kubectl explain` (none with crds.install=false);
-#   - invalid values (typos, wrong types, out-of-range numbers) make `helm template` fail.
+#   - invalid values (typos, wrong types, out-of-range numbers) make `helm template` fail;
+#   - the pod runs as the Dockerfile's USER.
 #
 # Usage: e2e/chart_checks.sh        (exit 0 only when every check passed)
 # helm comes from ${PARTOP_CACHE:-/var/cache/partop}/bin/helm, installed by
@@ -229,13 +230,13 @@ must_fail "Kubernetes 1.19 (kubeVersion >=1.20.0-0)" "kubeVersion" --kube-versio
 # The rendered objects
 # ---------------------------------------------------------------------------------------------
 set +e
-python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCES" "$CHART/Chart.yaml" "$ROOT/operator/command_line.cc" <<'PYTHON' >"$WORK/python.out" 2>&1
+python3 - "$WORK" "$RELEASE" "$NS" "$CRD_SOURCES" "$CHART/Chart.yaml" "$ROOT/operator/command_line.cc" "$ROOT/Dockerfile" <<'PYTHON' >"$WORK/python.out" 2>&1
 import re
 import sys
 
 import yaml
 
-work, release, ns, crd_sources, chart_yaml, cli_source = sys.argv[1:7]
+work, release, ns, crd_sources, chart_yaml, cli_source, dockerfile = sys.argv[1:8]
 fullname = f"{release}-partop"
 app_version = str(yaml.safe_load(open(chart_yaml))["appVersion"])
 cli_text = open(cli_source).read()
@@ -563,6 +564,10 @@ check("default: image ghcr.io/partop/partop:<appVersion>, IfNotPresent",
 check("default: runAsUser/runAsGroup 65532",
       deployment["spec"]["template"]["spec"]["securityContext"].get("runAsUser") == 65532
       and c["securityContext"].get("runAsUser") == 65532 and c["securityContext"].get("runAsGroup") == 65532)
+image_user = [l.split()[1] for l in open(dockerfile) if l.startswith("USER ")][-1]
+check("default: the pod's user and group are the image's (Dockerfile USER)",
+      image_user == f'{c["securityContext"].get("runAsUser")}:{c["securityContext"].get("runAsGroup")}',
+      image_user)
 check("default: resources from values",
       c.get("resources") == {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
       c.get("resources"))

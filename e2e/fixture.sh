@@ -4,12 +4,18 @@
 #
 #   e2e/fixture.sh up STATE     writes STATE/env (KUBECONFIG, PATH with kubectl/helm, DSNs)
 #   e2e/fixture.sh down STATE
+#
+# The real-cluster environment: a single-node cluster (cluster.sh) whose pods run, and a
+# PostgreSQL 15 that listens on the node's address for them (password logins from pods only).
+# No CRDs: the chart under test installs them.
+#   e2e/fixture.sh up-cluster STATE     writes STATE/env (as above, plus NODE_ADDRESS, CLUSTER_DIR)
+#   e2e/fixture.sh down-cluster STATE
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
-cmd=${1:?usage: fixture.sh up|down STATE}
-state=${2:?usage: fixture.sh up|down STATE}
+cmd=${1:?usage: fixture.sh up|down|up-cluster|down-cluster STATE}
+state=${2:?usage: fixture.sh up|down|up-cluster|down-cluster STATE}
 
 case $cmd in
   up)
@@ -45,8 +51,26 @@ case $cmd in
     "$root/tests/postgres.sh" stop "$state/pg" >/dev/null 2>&1 || true
     rm -rf "$state"
     ;;
+  up-cluster)
+    mkdir -p "$state"
+    bash "$here/cluster.sh" up "$state/cluster" >/dev/null
+    # shellcheck disable=SC1091
+    source "$state/cluster/env"
+    PARTOP_PG_LISTEN=$NODE_ADDRESS PARTOP_PG_CLIENTS=10.244.0.0/16 \
+      "$root/tests/postgres.sh" start "$state/pg" >/dev/null
+    {
+      cat "$state/cluster/env"
+      sed 's/^/export /' "$state/pg/env"
+    } > "$state/env"
+    echo "e2e cluster fixture up in $state"
+    ;;
+  down-cluster)
+    bash "$here/cluster.sh" down "$state/cluster" >/dev/null 2>&1 || true
+    "$root/tests/postgres.sh" stop "$state/pg" >/dev/null 2>&1 || true
+    rm -rf "$state"
+    ;;
   *)
-    echo "usage: fixture.sh up|down STATE" >&2
+    echo "usage: fixture.sh up|down|up-cluster|down-cluster STATE" >&2
     exit 2
     ;;
 esac

@@ -12,6 +12,9 @@
 #   tests/postgres.sh pause DIR           stops the primary (fast shutdown), keeping its data
 #   tests/postgres.sh resume DIR          starts a paused primary again on its port
 #   tests/postgres.sh stop DIR            stops them all and removes DIR
+#
+# PARTOP_PG_LISTEN=ADDRESS also listens on ADDRESS; PARTOP_PG_CLIENTS=CIDR lets clients from
+# CIDR in with a password (scram-sha-256), e.g. pods of e2e/cluster.sh. Both at first start only.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -46,7 +49,7 @@ cmd_start() {
     as_postgres "$PG_BIN/initdb" -D "$dir/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     mkdir -p "$dir/sock" && chown postgres: "$dir/sock"
     cat >> "$dir/primary/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
+listen_addresses = '127.0.0.1${PARTOP_PG_LISTEN:+,$PARTOP_PG_LISTEN}'
 unix_socket_directories = '$dir/sock'
 wal_level = logical
 max_wal_senders = 10
@@ -60,6 +63,9 @@ hot_standby_feedback = on
 log_min_messages = warning
 CONF
     echo "host replication all 127.0.0.1/32 trust" >> "$dir/primary/pg_hba.conf"
+    if [ -n "${PARTOP_PG_CLIENTS:-}" ]; then
+      echo "host all all $PARTOP_PG_CLIENTS scram-sha-256" >> "$dir/primary/pg_hba.conf"
+    fi
   fi
   local port
   port=$(free_port)
