@@ -152,6 +152,11 @@ Result PartitionPolicyController::reconcile(const std::string& key) {
 void PartitionPolicyController::record_metrics(const std::string& ns, const std::string& name,
                                                const Outcome& outcome) {
   record_steps(metrics_, outcome);
+  // A reconcile that read no catalog (database unreachable, table busy or missing, spec invalid)
+  // knows no figures: the policy's series keep what was last observed (none before the first
+  // observation) rather than claim 0 partitions and an empty DEFAULT.
+  const bool observed = outcome.key_type.has_value() || outcome.tenants.has_value();
+  if (!observed) return;
   runtime::PolicyFigures figures;
   figures.partitions = outcome.figures.partition_count;
   figures.default_rows = static_cast<double>(outcome.figures.default_rows);

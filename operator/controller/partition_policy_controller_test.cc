@@ -186,6 +186,10 @@ TEST_CASE("policy controller: an unreachable database is an error on the long ba
   CHECK(f.database.attempts == 1);
   // The password never reaches status.
   CHECK(f.status_of("events").dump().find(":pw@") == std::string::npos);
+  // Nothing was observed: no figures are exported (not 0 partitions and an empty DEFAULT).
+  const std::string series = f.metrics.render();
+  CHECK(series.find("partop_partitions{") == std::string::npos);
+  CHECK(series.find("partop_default_rows{") == std::string::npos);
 }
 
 TEST_CASE("policy controller: a deleted policy clears its metrics and touches nothing") {
