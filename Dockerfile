@@ -13,6 +13,9 @@
 #   prometheus-cpp-dev        libprometheus-cpp-core1.0
 #   nlohmann-json3-dev, doctest-dev, libcli11-dev: header-only, nothing at runtime
 # The last RUN fails the image build if the binary needs a library that is not installed.
+# scripts/image builds this same image without Docker by reading the stage below: it reproduces
+# FROM debian:SUITE-slim, RUN apt-get install, COPY --from=build, RUN, USER and ENTRYPOINT, and
+# refuses anything else (e2e/image_checks.sh), so extend scripts/image with any new instruction.
 
 FROM debian:bookworm AS build
 WORKDIR /src
