@@ -8,9 +8,21 @@
 #   6. Footprint: the same operator idle with those N Ready policies: RSS and CPU (utime + stime
 #      from /proc/PID/stat) over IDLE seconds.
 # pg_partman has no operator mode; these cases measure partop alone.
+#   10. The same at 10,000 policies over 100 databases (bench/10_operator_scale_large.sh sources
+#      this file with BENCH_SCALE_CASE=10), with its footprint as 10b.
 source "$(dirname "$0")/lib.sh"
-N=${BENCH_C5_POLICIES:-200}
-D=${BENCH_C5_DATABASES:-5}
+SCALE_CASE=${BENCH_SCALE_CASE:-5}
+if [ "$SCALE_CASE" = 10 ]; then
+  N=${BENCH_C10_POLICIES:-10000}
+  D=${BENCH_C10_DATABASES:-100}
+  READY_LIMIT=3600
+  FOOTPRINT=10b
+else
+  N=${BENCH_C5_POLICIES:-200}
+  D=${BENCH_C5_DATABASES:-5}
+  READY_LIMIT=900
+  FOOTPRINT=6
+fi
 IDLE=${BENCH_C6_SECONDS:-60}
 STATE=${BENCH_E2E_STATE:-/tmp/partop-bench-e2e}
 out_reset
@@ -143,7 +155,7 @@ machine0=$(machine_busy_ticks); apiserver0=$(cpu_ticks "$apiserver_pid"); etcd0=
 start_operator "$CASE_WORK/operator.log"
 rss_start=$rss_at_ready
 ticks_before=$(cpu_ticks "$OPERATOR_PID")
-ready_ms=$(wait_all_ready "$t_start" 900)
+ready_ms=$(wait_all_ready "$t_start" "$READY_LIMIT")
 ready=$(ready_count)
 ticks_after=$(cpu_ticks "$OPERATOR_PID")
 machine_s=$(awk -v t=$(($(machine_busy_ticks) - machine0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
@@ -206,7 +218,7 @@ errors=$(grep -c '"level":"error"' "$CASE_WORK/operator.log" || true)
 t_restart=$(now_ms)
 start_operator "$CASE_WORK/operator-restart.log"
 restart_ticks0=$(cpu_ticks "$OPERATOR_PID")
-deadline=$((SECONDS + 600))
+deadline=$((SECONDS + READY_LIMIT))
 while [ $SECONDS -lt $deadline ]; do
   done_reconciles=$(curl -s "http://127.0.0.1:$metrics_port/metrics" | awk '/^partop_reconcile_total/ { s += $2 } END { print s + 0 }')
   [ "$done_reconciles" -ge "$made" ] && break
@@ -222,7 +234,7 @@ OPERATOR_PID=
 kill "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=
 
-out "## 5. Scale: $made policies over $D databases, operator mode against a real kube-apiserver" ""
+out "## $SCALE_CASE. Scale: $made policies over $D databases, operator mode against a real kube-apiserver" ""
 out "\`e2e/fixture.sh up\` (kube-apiserver 1.20 + etcd, PostgreSQL 15 primary with a streaming replica)." \
   "$D databases with $per_db empty partitioned tables each; one Secret per database; $made" \
   "PartitionPolicies (daily, premake 7, DEFAULT, one index) applied in one \`kubectl apply\`, then" \
@@ -256,7 +268,7 @@ if [ -s "$CASE_WORK/perf.top" ]; then
   out "$(cat "$CASE_WORK/perf.top")" '```' "" "Inclusive time (children) of partop functions:" "" '```'
   out "$(cat "$CASE_WORK/perf.children")" '```' ""
 fi
-out "## 6. Footprint: the operator idle with $ready Ready policies" ""
+out "## $FOOTPRINT. Footprint: the operator idle with $ready Ready policies" ""
 out "Measured over $(( (idle_t1 - idle_t0) / 1000 )) s, starting 5 s after the last policy became Ready (resyncInterval is" \
   "the default 10m, so no resync falls in the window)." ""
 out "| metric | value |" "|---|---:|"

@@ -126,12 +126,33 @@ void SessionPool::give_back(const Key& key, std::unique_ptr<DatabaseSession> ses
     std::lock_guard<std::mutex> lock(mutex_);
     if (reusable && !stopping_ && session->reusable()) {
       idle_[key].push_back({std::move(session), std::chrono::steady_clock::now()});
+      to_close = take_longest_idle_beyond_limit();
     } else {
       --open_[key.first];
       to_close = std::move(session);
     }
   }
-  given_back_.notify_one();
+  // A closed session frees a slot, maybe of another DSN than this one: wake every waiter.
+  given_back_.notify_all();
+}
+
+std::unique_ptr<DatabaseSession> SessionPool::take_longest_idle_beyond_limit() {
+  size_t idle_total = 0;
+  std::vector<Idle>* longest = nullptr;
+  const Key* longest_key = nullptr;
+  for (auto& [key, idle] : idle_) {
+    idle_total += idle.size();
+    // Each list is in the order sessions were given back: its front has been idle longest.
+    if (!idle.empty() && (!longest || idle.front().since < longest->front().since)) {
+      longest = &idle;
+      longest_key = &key;
+    }
+  }
+  if (idle_total <= limits_.max_idle_total || !longest) return nullptr;
+  std::unique_ptr<DatabaseSession> session = std::move(longest->front().session);
+  longest->erase(longest->begin());
+  --open_[longest_key->first];
+  return session;
 }
 
 size_t SessionPool::open_sessions() const {

@@ -7,7 +7,10 @@
 // At most `max_per_database` sessions of one DSN are open at once, idle ones included; connect()
 // waits for one to be given back beyond that (each reconcile holds one session at a time, so the
 // wait ends). Sessions idle for longer than `idle_timeout` are closed by a background sweep, so an
-// idle operator holds no connection.
+// idle operator holds no connection. At most `max_idle_total` sessions are idle over all DSNs:
+// giving one back beyond that closes the one idle longest. Without that bound, an operator
+// serving many databases on one server would hold databases × max_per_database connections
+// (100 × 4 = 400, past PostgreSQL's default max_connections of 100) and starve the application.
 #pragma once
 
 #include <chrono>
@@ -26,12 +29,15 @@ namespace partop {
 
 // How long a session may stay idle in the pool before it is closed.
 inline constexpr std::chrono::milliseconds kIdleConnectionTimeout{30000};
+// How many idle sessions the pool keeps over all databases.
+inline constexpr size_t kMaxIdleConnections = 16;
 
 class SessionPool : public DatabaseConnector {
  public:
   struct Limits {
     size_t max_per_database = 4;
     std::chrono::milliseconds idle_timeout = kIdleConnectionTimeout;
+    size_t max_idle_total = kMaxIdleConnections;
   };
 
   SessionPool(DatabaseConnector& connector, Limits limits);
@@ -58,6 +64,9 @@ class SessionPool : public DatabaseConnector {
   // Closes idle sessions older than the idle timeout; called with mutex_ held, returns them so
   // that they are closed (a network round trip) after it is released.
   std::vector<std::unique_ptr<DatabaseSession>> take_expired();
+  // Beyond max_idle_total idle sessions, takes out the one idle longest; called with mutex_ held
+  // (the caller closes it after releasing the lock).
+  std::unique_ptr<DatabaseSession> take_longest_idle_beyond_limit();
   void sweep_until_stopped();
 
   DatabaseConnector& connector_;

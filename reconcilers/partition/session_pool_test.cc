@@ -123,4 +123,24 @@ TEST_CASE("session pool: idle sessions are closed after the idle timeout") {
   CHECK(pool.open_sessions() == 0);
 }
 
+TEST_CASE("session pool: beyond max_idle_total idle sessions, the one idle longest is closed") {
+  CountingConnector connector;
+  SessionPool pool(connector, {4, milliseconds(60000), 2});
+  { auto session = pool.connect("db1", milliseconds(2000)); }
+  std::this_thread::sleep_for(milliseconds(2));
+  { auto session = pool.connect("db2", milliseconds(2000)); }
+  CHECK(connector.alive == 2);
+  std::this_thread::sleep_for(milliseconds(2));
+  { auto session = pool.connect("db3", milliseconds(2000)); }
+  // Three databases, two idle sessions kept: db1's, idle longest, was closed.
+  CHECK(connector.alive == 2);
+  CHECK(pool.open_sessions() == 2);
+  { auto session = pool.connect("db3", milliseconds(2000)); }
+  { auto session = pool.connect("db2", milliseconds(2000)); }
+  CHECK(connector.connects == 3);
+  { auto session = pool.connect("db1", milliseconds(2000)); }
+  CHECK(connector.connects == 4);
+  CHECK(connector.alive == 2);
+}
+
 }  // namespace partop
