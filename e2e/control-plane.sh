@@ -156,7 +156,7 @@ clients_ok() {
 build_kubernetes() {
   local t0=$SECONDS names=("$@")
   log "building ${names[*]} $K8S_VERSION from Debian's kubernetes source package (cold build: several minutes)"
-  apt_install golang-go rsync make gcc libc6-dev golang-github-modern-go-reflect2-dev ca-certificates
+  apt_install golang-go rsync make golang-github-modern-go-reflect2-dev ca-certificates
   [[ -f $REFLECT2_SRC/reflect2.go ]] || die "$REFLECT2_SRC missing (golang-github-modern-go-reflect2-dev)"
   ensure_deb_src
 
@@ -268,8 +268,10 @@ fetch_clients() {
 # The programs of a node (e2e/cluster.sh): built beside kube-apiserver from the same source.
 NODE_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 # The packages of a node: container runtime, CNI plugins, image tools, kube-proxy's iptables
-# (and nft, to delete the tables iptables-nft creates).
-NODE_PACKAGES=(containerd runc containernetworking-plugins umoci skopeo iptables conntrack nftables)
+# (and nft, to delete the tables iptables-nft creates), a C compiler and static libc for the
+# pause program (the Kubernetes programs themselves are built without cgo).
+NODE_PACKAGES=(containerd runc containernetworking-plugins umoci skopeo iptables conntrack nftables
+  gcc libc6-dev)
 
 # do_install [node]: what the control plane needs; with "node", also what a node needs.
 do_install() {
