@@ -10,7 +10,7 @@
 #   down DIR          stop everything and leave nothing behind: containers, processes, mounts,
 #                     network namespaces, iptables chains, the CNI bridge, pod logs, sysctls
 #   import DIR TAR    import a docker-archive image tarball into the node's containerd
-#   env DIR           print DIR/env (KUBECONFIG, PATH, NODE_ADDRESS, CLUSTER_DIR)
+#   env DIR           print DIR/env (KUBECONFIG, PATH, NODE_ADDRESS, POD_CIDR, CLUSTER_DIR)
 #
 # Facts this rests on (../shared/notes/real-cluster.md): containerd must restrict pods'
 # oom_score_adj (root may not lower it here); the sandbox image is local (a static pause built
@@ -230,6 +230,7 @@ cmd_up() {
     cat "$DIR/cp/env"
     printf 'export PATH=%q:"$PATH"\n' "$BIN"
     printf 'export NODE_ADDRESS=%q\n' "$NODE_ADDRESS"
+    printf 'export POD_CIDR=%q\n' "$POD_CIDR"
     printf 'export CLUSTER_DIR=%q\n' "$DIR"
   } >"$DIR/env"
   log "up in $((SECONDS - t0))s (env: $DIR/env)"

@@ -56,7 +56,7 @@ case $cmd in
     bash "$here/cluster.sh" up "$state/cluster" >/dev/null
     # shellcheck disable=SC1091
     source "$state/cluster/env"
-    PARTOP_PG_LISTEN=$NODE_ADDRESS PARTOP_PG_CLIENTS=10.244.0.0/16 \
+    PARTOP_PG_LISTEN=$NODE_ADDRESS PARTOP_PG_CLIENTS=$POD_CIDR \
       "$root/tests/postgres.sh" start "$state/pg" >/dev/null
     {
       cat "$state/cluster/env"
