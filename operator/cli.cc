@@ -404,10 +404,8 @@ int run_loop(const CommandOptions& options) {
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
   // The operator's runtime with a directory for a source and --dsn for every database: the
-  // same controller, queue, backoff and conflict rule; no probes, no leader election.
-  runtime::ManagerOptions manager_options;
-  manager_options.metrics_bind_address = "0";
-  manager_options.health_probe_bind_address = "0";
+  // same controller, queue, backoff and conflict rule and metrics; no probes, no leader election.
+  runtime::ManagerOptions manager_options{{}, options.metrics_bind_address, "0", std::nullopt};
   runtime::Manager manager(manager_options, system_clock(), nullptr);
   manager.add_source(controller::partition_policies(),
                      std::make_unique<runtime::FileSource>(

@@ -20,6 +20,7 @@ struct CommandOptions {
   std::string policies_dir;        // run --policies
   std::string dsn;                 // --dsn or PARTOP_DSN; never empty when a command runs
   std::string output = "text";     // -o: text or json
+  std::string metrics_bind_address = "0";  // run --metrics-bind-address; "0": none
 };
 
 int run_plan(const CommandOptions& options);

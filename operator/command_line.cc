@@ -97,6 +97,9 @@ int run_command_line(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
   run->add_option("--dsn", loop.dsn, kDsnHelp)->envname("PARTOP_DSN");
+  run->add_option("--metrics-bind-address", loop.metrics_bind_address,
+                  "where /metrics is served, e.g. 127.0.0.1:9090; 0 for nowhere")
+      ->capture_default_str();
 
   OperatorOptions operator_options;
   std::string interval = "60s";
