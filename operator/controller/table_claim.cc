@@ -7,9 +7,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string table_in(const json& document) {
-  const json table = document.value("spec", json::object()).value("table", json());
-  return table.is_string() ? runtime::normalized_table(table.get<std::string>()) : std::string();
+// Whether the document's spec.table names `table`, read in place.
+bool names_table(const json& document, const std::string& table) {
+  const auto spec = document.find("spec");
+  if (spec == document.end() || !spec->is_object()) return false;
+  const auto written = spec->find("table");
+  return written != spec->end() && written->is_string() &&
+         runtime::same_table(written->get_ref<const std::string&>(), table);
 }
 
 }  // namespace
@@ -20,10 +24,10 @@ runtime::ClaimingKind table_claim(std::string kind, std::string role,
                                   ClaimDocumentOf claim_document_of) {
   // The object is read as it is (no copy) unless it has references to follow.
   return {std::move(kind), std::move(role), &objects,
-          [claim_document_of](const json& object) {
-            if (!claim_document_of) return table_in(object);
+          [claim_document_of](const json& object, const std::string& table) {
+            if (!claim_document_of) return names_table(object, table);
             const auto document = claim_document_of(object);
-            return document ? table_in(*document) : std::string();
+            return document && names_table(*document, table);
           },
           [&backend, database_ref_of,
            claim_document_of](const json& object) -> std::optional<std::string> {

@@ -1,8 +1,9 @@
 #include "operator/runtime/table_claims.h"
 
 #include <algorithm>
-
+#include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "operator/runtime/informer.h"
 
@@ -10,8 +11,12 @@ namespace partop::runtime {
 
 using nlohmann::json;
 
-std::string normalized_table(const std::string& table) {
-  return table.find('.') == std::string::npos ? "public." + table : table;
+bool same_table(const std::string& written, const std::string& normalized) {
+  if (written.find('.') != std::string::npos) return written == normalized;
+  constexpr std::string_view kPublic = "public.";
+  return normalized.size() == kPublic.size() + written.size() &&
+         normalized.compare(0, kPublic.size(), kPublic) == 0 &&
+         normalized.compare(kPublic.size(), std::string::npos, written) == 0;
 }
 
 void TableClaims::add_kind(ClaimingKind kind) {
@@ -19,42 +24,57 @@ void TableClaims::add_kind(ClaimingKind kind) {
   kinds_.push_back(std::move(kind));
 }
 
+namespace {
+
+// Rank of a claim: earliest creationTimestamp first, then kind, then key.
+using Rank = std::tuple<std::string, std::string, std::string>;
+
+Rank rank_of(const std::string& kind, const json& object) {
+  std::string created;
+  if (const auto metadata = object.find("metadata"); metadata != object.end() &&
+                                                      metadata->is_object()) {
+    const auto timestamp = metadata->find("creationTimestamp");
+    if (timestamp != metadata->end() && timestamp->is_string())
+      created = timestamp->get_ref<const std::string&>();
+  }
+  return {std::move(created), kind, object_key(object)};
+}
+
+}  // namespace
+
 std::optional<std::string> TableClaims::owner_other_than(const std::string& kind,
                                                          const json& object,
                                                          const std::string& table,
                                                          const std::string& database) const {
-  using Rank = std::tuple<std::string, std::string, std::string>;
-  const auto rank = [](const std::string& of_kind, const json& o) {
-    return Rank{o.value("metadata", json::object()).value("creationTimestamp", ""), of_kind,
-                object_key(o)};
-  };
-  const Rank mine = rank(kind, object);
+  const Rank mine = rank_of(kind, object);
   std::vector<ClaimingKind> kinds;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     kinds = kinds_;
   }
-  std::optional<Rank> owner;
   const auto asking = std::find_if(kinds.begin(), kinds.end(),
                                    [&](const ClaimingKind& k) { return k.kind == kind; });
+  // Earlier claimants of the table, copied out of the stores (their databases may take Secret
+  // reads, which do not happen under a store's lock).
+  std::vector<std::pair<Rank, std::pair<const ClaimingKind*, json>>> earlier;
   for (const ClaimingKind& other_kind : kinds) {
     if (asking != kinds.end() && other_kind.role != asking->role) continue;
-    // Cheap first: only objects naming the same table (by text) have their database resolved,
-    // so a check costs O(objects) string comparisons, not O(objects) Secret reads.
-    std::vector<json> candidates;
+    // Cheap first: only objects naming the same table (by text) are ranked and copied, and
+    // only earlier ones have their database resolved.
     other_kind.store->for_each([&](const json& other) {
-      if (other_kind.table_of(other) != table) return;
-      const Rank theirs = rank(other_kind.kind, other);
-      if (theirs < mine && (!owner || theirs < *owner)) candidates.push_back(other);
+      if (!other_kind.names_table(other, table)) return;
+      Rank theirs = rank_of(other_kind.kind, other);
+      if (theirs < mine) earlier.push_back({std::move(theirs), {&other_kind, other}});
     });
-    for (const json& other : candidates) {
-      const Rank theirs = rank(other_kind.kind, other);
-      if (owner && !(theirs < *owner)) continue;
-      if (other_kind.database_of(other) == database) owner = theirs;
-    }
   }
-  if (!owner) return std::nullopt;
-  return std::get<1>(*owner) + " " + std::get<2>(*owner);
+  // The earliest claimant in the same database owns the table.
+  std::sort(earlier.begin(), earlier.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [theirs, claimant] : earlier) {
+    if (claimant.first->database_of(claimant.second) == database)
+      return std::get<1>(theirs) + " " + std::get<2>(theirs);
+  }
+  return std::nullopt;
 }
 
 }  // namespace partop::runtime

@@ -24,9 +24,9 @@ struct ClaimingKind {
   // a migration of its table through the database, not through a claim).
   std::string role;  // "layout", "rewrite"
   const ObjectStore* store = nullptr;
-  // The table an object names, normalised to "schema.name"; cheap: read off the document. Empty
-  // when it names none.
-  std::function<std::string(const nlohmann::json& object)> table_of;
+  // Whether an object names `table` ("schema.name"); called for every object of the kind on
+  // every check, so it must be cheap: read off the document without copying it.
+  std::function<bool(const nlohmann::json& object, const std::string& table)> names_table;
   // The database an object's table lives in (its DSN without the password); may read a Secret.
   // nullopt when it cannot be resolved (such an object claims nothing).
   std::function<std::optional<std::string>(const nlohmann::json& object)> database_of;
@@ -47,7 +47,8 @@ class TableClaims {
   std::vector<ClaimingKind> kinds_;
 };
 
-// "schema.name" for a table written as "name" or "schema.name" (the default schema is public).
-std::string normalized_table(const std::string& table);
+// Whether a table written as "name" or "schema.name" (the default schema is public) is
+// `normalized` ("schema.name"), compared without building a string.
+bool same_table(const std::string& written, const std::string& normalized);
 
 }  // namespace partop::runtime
