@@ -108,6 +108,59 @@ for rep in $(seq 1 "$REPS"); do
     log "rep $rep $tool: $ms ms, $trips round trips, statements top-level ${top:-?} nested ${nested:-?}, server ${server_ms:-?} ms"
   done
 done
+
+# Warm: the operator's own conditions. `partop run` is the operator's runtime (controller, queue,
+# a pooled session kept open between reconciles) with the policy re-read every second; its
+# /metrics gives the reconcile durations. pg_partman is called REPS times in one psql session.
+# The first reconcile (connection set-up, cold caches) is left out of both.
+mkdir -p "$CASE_WORK/run"
+sed 's/^  table: public.t$/  table: public.t\n  schedule: {resyncInterval: 1s}/' "$CASE_WORK/policy.yaml" > "$CASE_WORK/run/t.yaml"
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$PARTOP_BIN" run --policies "$CASE_WORK/run" --dsn "$(dsn "$DB")" \
+  --metrics-bind-address "127.0.0.1:$metrics_port" > "$CASE_WORK/run.log" 2>&1 &
+run_pid=$!
+scrape() {  # scrape: "<sum seconds> <count>" of partop_reconcile_duration_seconds
+  curl -fsS "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null \
+    | awk '/^partop_reconcile_duration_seconds_sum/ { s = $2 } /^partop_reconcile_duration_seconds_count/ { c = $2 }
+           END { print (s == "" ? 0 : s), (c == "" ? 0 : c) }'
+}
+wait_reconciles() {  # wait_reconciles N: until N reconciles are done (60 s at most)
+  local deadline=$(($(date +%s) + 60))
+  until [ "$(scrape | cut -d' ' -f2)" -ge "$1" ] 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || { cat "$CASE_WORK/run.log" >&2; die "partop run did not reach $1 reconciles"; }
+    kill -0 "$run_pid" 2>/dev/null || { cat "$CASE_WORK/run.log" >&2; die "partop run exited"; }
+    sleep 0.1
+  done
+}
+wait_reconciles 1
+[ "$pgss_ok" = 1 ] && qc postgres "SELECT pg_stat_statements_reset(0, $dbid, 0)" >/dev/null
+offset=$(stat -c %s "$SERVER_LOG")
+read -r sum0 count0 <<<"$(scrape)"
+wait_reconciles $((count0 + REPS))
+read -r sum1 count1 <<<"$(scrape)"
+kill "$run_pid"; wait "$run_pid" 2>/dev/null || true
+sleep 0.2
+grep -q '"ready":false' "$CASE_WORK/run.log" && die "partop run reported a policy not Ready"
+warm_n=$((count1 - count0))
+warm_ms=$(awk -v a="$sum0" -v b="$sum1" -v n="$warm_n" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }')
+warm_trips=$(tail -c +"$((offset + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements' || true)
+warm_server=n/a
+[ "$pgss_ok" = 1 ] && warm_server=$(qc postgres "SELECT round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
+    FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements%'")
+# After the first call, psql's \! resets the statistics and notes where the server log stands.
+reset_sql=$([ "$pgss_ok" = 1 ] && echo "SELECT pg_stat_statements_reset(0, $dbid, 0)" || echo "SELECT 1")
+{ echo "SELECT partman.run_maintenance('public.t');"
+  echo "\\! psql -X -q -d postgres -c \"$reset_sql\" >/dev/null; stat -c %s '$SERVER_LOG' > '$CASE_WORK/partman.offset'"
+  echo '\timing on'
+  for _ in $(seq "$REPS"); do echo "SELECT partman.run_maintenance('public.t');"; done; } \
+  | PGAPPNAME=pg_partman psql -X -q -A -t -d "$DB" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' > "$CASE_WORK/partman.warm"
+sleep 0.2
+partman_warm_ms=$(median < "$CASE_WORK/partman.warm")
+partman_warm_trips=$(tail -c +"$(($(cat "$CASE_WORK/partman.offset") + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements' || true)
+partman_warm_server=n/a
+[ "$pgss_ok" = 1 ] && partman_warm_server=$(qc postgres "SELECT round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
+    FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements%'")
+log "warm: partop run $warm_ms ms per reconcile over $warm_n ($warm_trips round trips), pg_partman $partman_warm_ms ms"
 [ "$(partition_count "$DB" t)" = "$PARTS" ] || log "WARNING: the partition count changed"
 qc postgres "ALTER DATABASE $DB RESET log_statement" >/dev/null
 qc postgres "ALTER SYSTEM RESET log_disconnections" >/dev/null
@@ -137,6 +190,18 @@ fi
 row4 "session time ms, connection to disconnection as the server logs it (median)" session_ms
 row4 "wall-clock ms (median)" ms
 out "| wall-clock ms, all runs | $(all_values partop ms) | $(all_values partman ms) | $(all_values baseline ms) | |" ""
+out "### Warm: the operator's runtime against pg_partman in one session" ""
+out "\`partop run\` (the operator's controller and session pool, the policy resynced every second) for" \
+  "$warm_n reconciles after its first, beside \`run_maintenance\` called $REPS times in one psql session" \
+  "after a first call. partop's duration is its own histogram (\`partop_reconcile_duration_seconds\`:" \
+  "reading the catalog, planning, and the outcome; the mean, as the histogram keeps no median);" \
+  "pg_partman's is psql's \`\\timing\` of each call (the median). Server time and round trips are" \
+  "totals over those reconciles, divided by their number." ""
+out "| | partop run | pg_partman, one session | partop / pg_partman |" "|---|---:|---:|---:|"
+per() { awk -v a="$1" -v n="$2" 'BEGIN { if (a == "n/a" || n + 0 == 0) print "n/a"; else printf "%.1f\n", a / n }'; }
+out "| reconcile, ms | $warm_ms | $partman_warm_ms | $(ratio "$warm_ms" "$partman_warm_ms") |"
+out "| client round trips per reconcile | $(per "$warm_trips" "$warm_n") | $(per "$partman_warm_trips" "$REPS") | $(ratio "$(per "$warm_trips" "$warm_n")" "$(per "$partman_warm_trips" "$REPS")") |"
+out "| server execution time per reconcile, ms | $(per "$warm_server" "$warm_n") | $(per "$partman_warm_server" "$REPS") | $(ratio "$(per "$warm_server" "$warm_n")" "$(per "$partman_warm_server" "$REPS")") |" ""
 if [ "$pgss_ok" = 1 ]; then
   out "The costliest statements of each tool's last run (pg_stat_statements):" ""
   out "| tool | calls | total ms | level | statement (first 90 characters) |" "|---|---:|---:|---|---|"

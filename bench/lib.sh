@@ -108,6 +108,16 @@ out_reset() { : > "$OUT_FILE"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# pg_cpu_ticks DATADIR: a PostgreSQL server's CPU: the postmaster's own, its children's that it
+# has reaped (cutime + cstime: backends that ended), and its live children's.
+pg_cpu_ticks() {
+  local postmaster child
+  postmaster=$(head -1 "$1/postmaster.pid")
+  { awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$postmaster/stat"
+    for child in $(pgrep -P "$postmaster"); do cpu_ticks "$child" 2>/dev/null || true; done
+  } | awk '{ s += $1 } END { print s + 0 }'
+}
+ticks_to_s() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'; }
 
 today_utc() { date -u +%Y-%m-%d; }
 
