@@ -16,10 +16,10 @@ inline constexpr int kExitUsage = 2;
 
 // What plan, apply, status (files) and run (policies_dir) work on; parsed by command_line.h.
 struct CommandOptions {
-  std::vector<std::string> files;  // -f: files or directories
-  std::string policies_dir;        // run --policies
-  std::string dsn;                 // --dsn or PARTOP_DSN; never empty when a command runs
-  std::string output = "text";     // -o: text or json
+  std::vector<std::string> files;          // -f: files or directories
+  std::string policies_dir;                // run --policies
+  std::string dsn;                         // --dsn or PARTOP_DSN; never empty when a command runs
+  std::string output = "text";             // -o: text or json
   std::string metrics_bind_address = "0";  // run --metrics-bind-address; "0": none
 };
 

@@ -31,8 +31,8 @@ using Rank = std::tuple<std::string, std::string, std::string>;
 
 Rank rank_of(const std::string& kind, const json& object) {
   std::string created;
-  if (const auto metadata = object.find("metadata"); metadata != object.end() &&
-                                                      metadata->is_object()) {
+  if (const auto metadata = object.find("metadata");
+      metadata != object.end() && metadata->is_object()) {
     const auto timestamp = metadata->find("creationTimestamp");
     if (timestamp != metadata->end() && timestamp->is_string())
       created = timestamp->get_ref<const std::string&>();

@@ -175,9 +175,8 @@ std::string partitions_sql(const std::string& parents, const std::string& lower_
   // and split once (OFFSET 0 keeps the subqueries from being inlined into every use).
   // Single-column range bounds of integers and times hold no ") TO (": split there (a regular
   // expression took three times as long over 1,000 partitions).
-  return parents_cte(parents) + " SELECT n.nspname, c.relname, s.bound = 'DEFAULT', " +
-         lower_key + ", " + upper_key + ", s.lo = 'MINVALUE', s.hi = 'MAXVALUE', p.name" +
-         kPartitionRow +
+  return parents_cte(parents) + " SELECT n.nspname, c.relname, s.bound = 'DEFAULT', " + lower_key +
+         ", " + upper_key + ", s.lo = 'MINVALUE', s.hi = 'MAXVALUE', p.name" + kPartitionRow +
          " JOIN pg_namespace n ON n.oid = c.relnamespace"
          " CROSS JOIN LATERAL (SELECT b.bound,"
          "   CASE WHEN b.bound LIKE 'FOR VALUES FROM (%) TO (%)'"
