@@ -59,6 +59,16 @@ qc postgres "ALTER DATABASE $DB SET log_statement = 'all'" >/dev/null
 qc postgres "ALTER SYSTEM SET log_disconnections = on" >/dev/null
 qc postgres "SELECT pg_reload_conf()" >/dev/null
 dbid=$(qc postgres "SELECT oid FROM pg_database WHERE datname = '$DB'")
+# Statements this database's clients sent since byte OFFSET of the server log (simple or
+# extended protocol), the statistics resets left out.
+statements_since() {
+  tail -c +"$(($1 + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements' || true
+}
+# Server execution time of this database's top-level statements since the last reset, ms.
+top_level_server_ms() {
+  qc postgres "SELECT round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
+    FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements%'"
+}
 
 run_tool() {  # run_tool TOOL: prints elapsed ms
   local t0 t1
@@ -82,7 +92,7 @@ for rep in $(seq 1 "$REPS"); do
     ms=$(run_tool $tool)
     sleep 0.2  # let the server write its log
     # Round trips: log lines of this database that start a statement (simple or extended protocol).
-    trips=$(tail -c +"$((offset + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements_reset' || true)
+    trips=$(statements_since "$offset")
     session_ms=$(tail -c +"$((offset + 1))" "$SERVER_LOG" \
       | sed -n "s/.*disconnection: session time: \([0-9]*\):\([0-9]*\):\([0-9.]*\) .*database=$DB .*/\1 \2 \3/p" \
       | awk '{ printf "%.0f", ($1 * 3600 + $2 * 60 + $3) * 1000; exit }')
@@ -115,7 +125,7 @@ done
 # The first reconcile (connection set-up, cold caches) is left out of both.
 mkdir -p "$CASE_WORK/run"
 sed 's/^  table: public.t$/  table: public.t\n  schedule: {resyncInterval: 1s}/' "$CASE_WORK/policy.yaml" > "$CASE_WORK/run/t.yaml"
-metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+metrics_port=$(free_port)
 "$PARTOP_BIN" run --policies "$CASE_WORK/run" --dsn "$(dsn "$DB")" \
   --metrics-bind-address "127.0.0.1:$metrics_port" > "$CASE_WORK/run.log" 2>&1 &
 run_pid=$!
@@ -143,23 +153,21 @@ sleep 0.2
 grep -q '"ready":false' "$CASE_WORK/run.log" && die "partop run reported a policy not Ready"
 warm_n=$((count1 - count0))
 warm_ms=$(awk -v a="$sum0" -v b="$sum1" -v n="$warm_n" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }')
-warm_trips=$(tail -c +"$((offset + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements' || true)
+warm_trips=$(statements_since "$offset")
 warm_server=n/a
-[ "$pgss_ok" = 1 ] && warm_server=$(qc postgres "SELECT round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
-    FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements%'")
+[ "$pgss_ok" = 1 ] && warm_server=$(top_level_server_ms)
 # After the first call, psql's \! resets the statistics and notes where the server log stands.
 reset_sql=$([ "$pgss_ok" = 1 ] && echo "SELECT pg_stat_statements_reset(0, $dbid, 0)" || echo "SELECT 1")
 { echo "SELECT partman.run_maintenance('public.t');"
   echo "\\! psql -X -q -d postgres -c \"$reset_sql\" >/dev/null; stat -c %s '$SERVER_LOG' > '$CASE_WORK/partman.offset'"
-  echo '\timing on'
+  printf '%s\n' '\timing on'
   for _ in $(seq "$REPS"); do echo "SELECT partman.run_maintenance('public.t');"; done; } \
   | PGAPPNAME=pg_partman psql -X -q -A -t -d "$DB" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' > "$CASE_WORK/partman.warm"
 sleep 0.2
 partman_warm_ms=$(median < "$CASE_WORK/partman.warm")
-partman_warm_trips=$(tail -c +"$(($(cat "$CASE_WORK/partman.offset") + 1))" "$SERVER_LOG" | grep -E "db=$DB .*LOG:  (statement|execute [^ ]*):" | grep -vc 'pg_stat_statements' || true)
+partman_warm_trips=$(statements_since "$(cat "$CASE_WORK/partman.offset")")
 partman_warm_server=n/a
-[ "$pgss_ok" = 1 ] && partman_warm_server=$(qc postgres "SELECT round(coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::numeric, 1)
-    FROM pg_stat_statements WHERE dbid = $dbid AND query NOT LIKE '%pg_stat_statements%'")
+[ "$pgss_ok" = 1 ] && partman_warm_server=$(top_level_server_ms)
 log "warm: partop run $warm_ms ms per reconcile over $warm_n ($warm_trips round trips), pg_partman $partman_warm_ms ms"
 [ "$(partition_count "$DB" t)" = "$PARTS" ] || log "WARNING: the partition count changed"
 qc postgres "ALTER DATABASE $DB RESET log_statement" >/dev/null

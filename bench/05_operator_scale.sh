@@ -48,7 +48,6 @@ log "e2e fixture up in $(($(now_ms) - t0)) ms"
 source "$STATE/env"
 export PGHOST PGPORT PGUSER
 k() { kubectl --kubeconfig "$KUBECONFIG" -n "$NS" "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 NS="bench-scale-$(date +%s)"
 kubectl --kubeconfig "$KUBECONFIG" create namespace "$NS" >/dev/null
@@ -159,7 +158,11 @@ rss_start=$rss_at_ready
 ticks_before=$(cpu_ticks "$OPERATOR_PID")
 watch_s=0
 # The watch's CPU is read just before wait_all_ready ends it: sampled once a second until then.
-(while kill -0 "$watch_pid" 2>/dev/null; do cpu_ticks "$watch_pid" > "$CASE_WORK/watch.ticks" 2>/dev/null; sleep 1; done) &
+# A sample is kept only when it was read whole (the watch may end while it is read).
+(while kill -0 "$watch_pid" 2>/dev/null; do
+   cpu_ticks "$watch_pid" > "$CASE_WORK/watch.sample" 2>/dev/null && mv "$CASE_WORK/watch.sample" "$CASE_WORK/watch.ticks"
+   sleep 1
+ done) &
 ready_ms=$(wait_all_ready "$t_start" "$READY_LIMIT")
 [ -s "$CASE_WORK/watch.ticks" ] && watch_s=$(ticks_to_s "$(cat "$CASE_WORK/watch.ticks")")
 primary_s=$(ticks_to_s $(($(pg_cpu_ticks "$STATE/pg/primary") - primary0)))

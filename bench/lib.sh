@@ -117,6 +117,7 @@ pg_cpu_ticks() {
     for child in $(pgrep -P "$postmaster"); do cpu_ticks "$child" 2>/dev/null || true; done
   } | awk '{ s += $1 } END { print s + 0 }'
 }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 ticks_to_s() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'; }
 
 today_utc() { date -u +%Y-%m-%d; }
