@@ -55,9 +55,9 @@ TEST_CASE("a batch returns each statement's rows in order and stops at the first
   TestDatabase db;
   auto session = open_pg_session(db.dsn());
   db.exec("CREATE TABLE counted (n int); INSERT INTO counted SELECT generate_series(1, 3)");
-  const std::vector<SqlRows> results =
-      session->query_batch({"SELECT n FROM counted ORDER BY n", "SELECT 'a', NULL::text",
-                            "SELECT FROM counted WHERE false"});
+  const std::vector<SqlRows> results = session->query_batch({{"SELECT n FROM counted ORDER BY n"},
+                                                             {"SELECT 'a', NULL::text"},
+                                                             {"SELECT FROM counted WHERE false"}});
   REQUIRE(results.size() == 3);
   CHECK(results[0].size() == 3);
   CHECK(results[0][2][0] == "3");
@@ -66,13 +66,60 @@ TEST_CASE("a batch returns each statement's rows in order and stops at the first
   CHECK(results[2].empty());
 
   try {
-    session->query_batch({"SELECT 1", "SELECT * FROM missing_table", "SELECT 2"});
+    session->query_batch({{"SELECT 1"}, {"SELECT * FROM missing_table"}, {"SELECT 2"}});
     FAIL("the batch should have failed");
   } catch (const DatabaseError& error) {
     CHECK(error.sqlstate() == "42P01");
   }
   // The session goes on.
-  CHECK(session->query_batch({"SELECT 7"})[0][0][0] == "7");
+  CHECK(session->query_batch({{"SELECT 7"}})[0][0][0] == "7");
+}
+
+namespace {
+
+// The session's statements that PostgreSQL knows as prepared, by text.
+std::vector<std::string> prepared_texts(DatabaseSession& session) {
+  std::vector<std::string> out;
+  for (const auto& row : session.query("SELECT statement FROM pg_prepared_statements ORDER BY 1"))
+    out.push_back(text_or_empty(row[0]));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("statements with parameters are prepared once per session and bind any value") {
+  TestDatabase db;
+  auto session = open_pg_session(db.dsn());
+  const std::string echo = "SELECT $1::text, $2::int + 1";
+  for (const std::string value : {"plain", "it's", "back\\slash", "$$ dollar; -- not a comment"}) {
+    const std::vector<SqlRows> results =
+        session->query_batch({{echo, {value, "41"}}, {"SELECT $1::text IS NULL", {SqlValue{}}}});
+    CHECK(results[0][0][0] == value);
+    CHECK(results[0][0][1] == "42");
+    CHECK(results[1][0][0] == "t");
+  }
+  CHECK(session->query(echo, {"one", "1"})[0][0] == "one");
+  // One PREPARE each, whatever the values and however often they ran.
+  CHECK(prepared_texts(*session).size() == 2);
+
+  // A batch that fails leaves the session usable and its prepared statements accounted for: a
+  // PREPARE that ran before the error is not made twice.
+  const std::string fresh = "SELECT $1::int * 2";
+  CHECK_THROWS_AS(session->query_batch({{fresh, {"3"}}, {"SELECT * FROM missing_table"}}),
+                  DatabaseError);
+  CHECK_THROWS_AS(session->query_batch({{fresh, {"not a number"}}}), DatabaseError);
+  CHECK(session->query_batch({{fresh, {"4"}}, {echo, {"x", "0"}}})[0][0][0] == "8");
+  CHECK(prepared_texts(*session).size() == 2);
+}
+
+TEST_CASE("a session's prepared statements are bounded") {
+  TestDatabase db;
+  auto session = open_pg_session(db.dsn());
+  for (int i = 0; i < 200; ++i) {
+    const std::string sql = "SELECT $1::int + " + std::to_string(i);
+    CHECK(session->query(sql, {"1"})[0][0] == std::to_string(i + 1));
+  }
+  CHECK(prepared_texts(*session).size() <= 64);
 }
 
 }  // namespace partop::testing

@@ -279,14 +279,14 @@ bool table_from(const SqlRows& rows, ObservedTable& table) {
   return true;
 }
 
-std::string server_sql(const PolicySpec& spec) {
+SqlStatement server_statement(const PolicySpec& spec) {
   const std::string zone =
       spec.schedule.maintenance_window ? spec.schedule.maintenance_window->time_zone : "UTC";
   // The database's size is a walk of its directory: read for the storage guard only.
-  return "SELECT pg_is_in_recovery(), " +
-         std::string(spec.guards.storage ? "pg_database_size(current_database())" : "0") +
-         ", extract(epoch FROM (now() AT TIME ZONE " + sql::dollar_quoted(zone) +
-         ") - (now() AT TIME ZONE 'UTC'))::bigint";
+  return {"SELECT pg_is_in_recovery(), " +
+              std::string(spec.guards.storage ? "pg_database_size(current_database())" : "0") +
+              ", extract(epoch FROM (now() AT TIME ZONE $1) - (now() AT TIME ZONE 'UTC'))::bigint",
+          {zone}};
 }
 
 ObservedServer server_from(const SqlRows& rows) {
@@ -305,24 +305,27 @@ CatalogObservation observe(DatabaseSession& session, const PolicySpec& spec, boo
   CatalogObservation out;
   ObservedTable& table = out.table;
   table.name = spec.table;
-  const std::string oid = "= to_regclass(" + sql::dollar_quoted(sql::qualified(spec.table)) + ")";
+  // Values are parameters, so that each statement's text is the same for every table.
+  const std::string oid = "= to_regclass($1)";
+  const SqlValue table_name = sql::qualified(spec.table);
   const QualifiedName migrations{spec.table.schema, std::string(kMigrationStateTable)};
-  std::vector<std::string> first;
-  if (with_server) first = {server_sql(spec), replication_lag_rows_sql()};
+  std::vector<SqlStatement> first;
+  if (with_server) first = {server_statement(spec), {replication_lag_rows_sql()}};
   const size_t at = first.size();
-  first.push_back(table_row_sql("n.nspname = " + sql::dollar_quoted(spec.table.schema) +
-                                " AND c.relname = " + sql::dollar_quoted(spec.table.name)));
-  first.push_back("SELECT to_regclass(" + sql::dollar_quoted(sql::qualified(migrations)) +
-                  ") IS NOT NULL");
   first.push_back(
-      partitions_sql(oid, any_bound_to_key("s.lo", "floor"), any_bound_to_key("s.hi", "ceil")));
-  first.push_back(parent_indexes_sql(oid));
-  first.push_back(partition_indexes_sql(oid));
+      {table_row_sql("n.nspname = $1 AND c.relname = $2"), {spec.table.schema, spec.table.name}});
+  first.push_back({"SELECT to_regclass($1) IS NOT NULL", {sql::qualified(migrations)}});
+  first.push_back(
+      {partitions_sql(oid, any_bound_to_key("s.lo", "floor"), any_bound_to_key("s.hi", "ceil")),
+       {table_name}});
+  first.push_back({parent_indexes_sql(oid), {table_name}});
+  first.push_back({partition_indexes_sql(oid), {table_name}});
   // Moving a referenced row out of DEFAULT is a DELETE: its ON DELETE action would fire.
   first.push_back(
-      "SELECT conname || ' on ' || conrelid::regclass::text FROM pg_constraint"
-      " WHERE contype = 'f' AND conparentid = 0 AND confrelid " +
-      oid + " ORDER BY 1");
+      {"SELECT conname || ' on ' || conrelid::regclass::text FROM pg_constraint"
+       " WHERE contype = 'f' AND conparentid = 0 AND confrelid " +
+           oid + " ORDER BY 1",
+       {table_name}});
   const std::vector<SqlRows> results = session.query_batch(first);
   if (with_server) {
     out.server = server_from(results[0]);
@@ -330,11 +333,12 @@ CatalogObservation observe(DatabaseSession& session, const PolicySpec& spec, boo
   }
   if (!table_from(results[at], table)) return out;
 
-  std::vector<std::string> second;
+  std::vector<SqlStatement> second;
   const bool migration_table = text(results[at + 1].at(0)[0]) == "t";
   if (migration_table) {
-    second.push_back("SELECT phase FROM " + sql::qualified(migrations) + " WHERE original " + oid +
-                     " OR partitioned " + oid);
+    second.push_back({"SELECT phase FROM " + sql::qualified(migrations) + " WHERE original " + oid +
+                          " OR partitioned " + oid,
+                      {table_name}});
   }
   const bool range = table.strategy == "range" && table.key_column_count == 1 && table.key_type;
   if (range) {
@@ -351,11 +355,11 @@ CatalogObservation observe(DatabaseSession& session, const PolicySpec& spec, boo
   const bool cells = range && interval_fits_key(spec.interval, *table.key_type);
   const ObservedPartition* default_partition = cells ? table.default_partition() : nullptr;
   if (default_partition != nullptr)
-    second.push_back(default_cells_sql(spec, table, *default_partition));
+    second.push_back({default_cells_sql(spec, table, *default_partition)});
   const bool max_key = cells && !is_time_key(*table.key_type);
   if (max_key) {
-    second.push_back("SELECT max(" + sql::identifier(table.key_column) + ") FROM " +
-                     sql::qualified(spec.table));
+    second.push_back({"SELECT max(" + sql::identifier(table.key_column) + ") FROM " +
+                      sql::qualified(spec.table)});
   }
   if (second.empty()) return out;
   const std::vector<SqlRows> more = session.query_batch(second);
@@ -411,7 +415,8 @@ CatalogObservation observe_catalog(DatabaseSession& session, const PolicySpec& s
 }
 
 ObservedServer read_server(DatabaseSession& session, const PolicySpec& spec) {
-  return server_from(session.query(server_sql(spec)));
+  const SqlStatement statement = server_statement(spec);
+  return server_from(session.query(statement.sql, statement.params));
 }
 
 }  // namespace partop

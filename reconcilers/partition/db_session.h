@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace partop {
@@ -17,6 +18,16 @@ namespace partop {
 using SqlValue = std::optional<std::string>;  // text form; nullopt is SQL NULL
 using SqlRow = std::vector<SqlValue>;
 using SqlRows = std::vector<SqlRow>;
+
+// A statement and the values of its parameters ($1, $2, ...). A session may prepare a statement
+// with parameters once and run it again by name: its text should hold no value, so that it is
+// the same text every time.
+struct SqlStatement {
+  SqlStatement(std::string sql_text, std::vector<SqlValue> values = {})  // NOLINT: implicit
+      : sql(std::move(sql_text)), params(std::move(values)) {}
+  std::string sql;
+  std::vector<SqlValue> params;
+};
 
 // The text of a value, "" for NULL.
 inline const std::string& text_or_empty(const SqlValue& value) {
@@ -68,16 +79,15 @@ class DatabaseSession {
   virtual ~DatabaseSession() = default;
 
   // Runs one read-only statement with bound parameters ($1, $2, ...) in its own implicit
-  // transaction and returns its rows.
+  // transaction and returns its rows. (See SqlStatement: the text should hold no value.)
   virtual SqlRows query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
 
-  // Runs read-only statements without parameters (their values are validated literals) and
-  // returns each one's rows, in order; they may go in one round trip. The first error is thrown
-  // and the statements after it are not run.
-  virtual std::vector<SqlRows> query_batch(const std::vector<std::string>& statements) {
+  // Runs read-only statements and returns each one's rows, in order; they may go in one round
+  // trip. The first error is thrown and the statements after it are not run.
+  virtual std::vector<SqlRows> query_batch(const std::vector<SqlStatement>& statements) {
     std::vector<SqlRows> out;
     out.reserve(statements.size());
-    for (const auto& statement : statements) out.push_back(query(statement));
+    for (const auto& statement : statements) out.push_back(query(statement.sql, statement.params));
     return out;
   }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <deque>
 #include <regex>
+#include <unordered_map>
 
 namespace partop {
 namespace {
@@ -78,23 +79,39 @@ class PgSession : public DatabaseSession {
   }
 
   SqlRows query(const std::string& sql, const std::vector<SqlValue>& params) override {
-    try {
-      pqxx::nontransaction tx(*connection_);
-      return to_rows(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)));
-    } catch (...) {
-      rethrow_as_database_error(dsn_);
+    if (params.empty()) {
+      try {
+        pqxx::nontransaction tx(*connection_);
+        return to_rows(tx.exec(sql));
+      } catch (...) {
+        rethrow_as_database_error(dsn_);
+      }
     }
+    return std::move(query_batch({{sql, params}}).front());
   }
 
-  std::vector<SqlRows> query_batch(const std::vector<std::string>& statements) override {
+  // A statement with parameters runs as EXECUTE of a statement this session has PREPAREd (SQL
+  // rather than protocol messages, so that a batch stays one message), its values quoted by
+  // libpq. Planning partop's catalog reads cost four times their execution when each was planned
+  // at every run; a prepared statement is parsed once and, after five runs, PostgreSQL may plan
+  // it once for good (plan_cache_mode).
+  std::vector<SqlRows> query_batch(const std::vector<SqlStatement>& statements) override {
     try {
       pqxx::nontransaction tx(*connection_);
       pqxx::pipeline pipeline(tx);
-      // Held back until all are in, then sent as one message.
-      pipeline.retain(static_cast<int>(statements.size()));
+      // Held back until all are in (with a PREPARE each and two DEALLOCATEs at most), then sent
+      // as one message.
+      pipeline.retain(static_cast<int>(2 * statements.size() + 2));
+      if (forget_prepared_) {
+        pipeline.insert("DEALLOCATE ALL");
+        forget_prepared_ = false;
+      }
       std::vector<pqxx::pipeline::query_id> ids;
       ids.reserve(statements.size());
-      for (const auto& statement : statements) ids.push_back(pipeline.insert(statement));
+      for (const auto& statement : statements) {
+        ids.push_back(pipeline.insert(statement.params.empty() ? statement.sql
+                                                               : execute_sql(pipeline, statement)));
+      }
       pipeline.resume();
       std::vector<SqlRows> out;
       out.reserve(statements.size());
@@ -102,6 +119,10 @@ class PgSession : public DatabaseSession {
       pipeline.complete();
       return out;
     } catch (...) {
+      // Which PREPAREs ran before the error is not known (a prepared statement outlives the
+      // transaction that made it): the next batch starts from none.
+      prepared_.clear();
+      forget_prepared_ = true;
       rethrow_as_database_error(dsn_);
     }
   }
@@ -161,6 +182,27 @@ class PgSession : public DatabaseSession {
   }
 
  private:
+  // EXECUTE of `statement`, PREPAREd first in `pipeline` when this session has not yet.
+  std::string execute_sql(pqxx::pipeline& pipeline, const SqlStatement& statement) {
+    auto found = prepared_.find(statement.sql);
+    if (found == prepared_.end()) {
+      // Texts with values in them would pile up: past the bound, start again from none.
+      if (prepared_.size() == kMaxPreparedStatements) {
+        pipeline.insert("DEALLOCATE ALL");
+        prepared_.clear();
+      }
+      const std::string name = "partop_" + std::to_string(++prepared_count_);
+      pipeline.insert("PREPARE " + name + " AS " + statement.sql);
+      found = prepared_.emplace(statement.sql, name).first;
+    }
+    std::string arguments;
+    for (const auto& value : statement.params) {
+      arguments += arguments.empty() ? "" : ", ";
+      arguments += value ? "'" + connection_->esc(*value) + "'" : "NULL";
+    }
+    return "EXECUTE " + found->second + "(" + arguments + ")";
+  }
+
   void reset_limits(pqxx::nontransaction& tx) const {
     for (const auto& statement : autocommit_epilogue(read_lock_timeout_)) tx.exec(statement);
   }
@@ -168,6 +210,10 @@ class PgSession : public DatabaseSession {
   std::string dsn_;
   std::chrono::milliseconds read_lock_timeout_;
   std::unique_ptr<pqxx::connection> connection_;
+  static constexpr size_t kMaxPreparedStatements = 64;
+  std::unordered_map<std::string, std::string> prepared_;  // statement text -> its name
+  uint64_t prepared_count_ = 0;                            // names are never reused
+  bool forget_prepared_ = false;  // DEALLOCATE ALL first: which ones exist is not known
 };
 
 // One connection LISTENing on one channel; payloads queue in arrival order.

@@ -28,7 +28,7 @@ class SessionPool::Lease : public DatabaseSession {
   SqlRows query(const std::string& sql, const std::vector<SqlValue>& params) override {
     return watched([&] { return session_->query(sql, params); });
   }
-  std::vector<SqlRows> query_batch(const std::vector<std::string>& statements) override {
+  std::vector<SqlRows> query_batch(const std::vector<SqlStatement>& statements) override {
     return watched([&] { return session_->query_batch(statements); });
   }
   long run_transaction(const std::vector<std::string>& statements, const StatementLimits& limits,
