@@ -295,14 +295,14 @@ class ListPlanner {
           build.transactional = false;
           build.statements = {ddl_.build_partition_index(child, partition.name, *index)};
           build.locks = {{partition.name, LockMode::kShareUpdateExclusive}};
-          build.provides = "index " + child.display();
+          build.provides = {"index " + child.display()};
           out_.plan.actions.push_back(std::move(build));
         } else if (!usable) {
           Action rebuild{ActionKind::kRebuildIndex, "rebuild invalid index " + child.display()};
           rebuild.transactional = false;
           rebuild.statements = {TableDdl::reindex(child)};
           rebuild.locks = {{partition.name, LockMode::kShareUpdateExclusive}};
-          rebuild.provides = "index " + child.display();
+          rebuild.provides = {"index " + child.display()};
           out_.plan.actions.push_back(std::move(rebuild));
         }
         Action attach{ActionKind::kAttachPartitionIndex,

@@ -70,8 +70,9 @@ struct Action {
   // Dependencies between actions of one run: an action whose `needs` names the `provides` of
   // an action that was not applied (failed, or itself skipped) is not run either — no ATTACH of
   // an index whose build failed, no partition index build under a parent index that could not
-  // be created. Names an action of another run (or none) never block.
-  std::string provides;
+  // be created. Names an action of another run (or none) never block. An action packing several
+  // provides what each of them provides.
+  std::vector<std::string> provides;
   std::vector<std::string> needs;
   // The lock pre-check backs off from any session holding a conflicting lock, so the step never
   // queues (and makes the application queue behind it). A step that needs a lock the

@@ -106,7 +106,9 @@ void Executor::apply(const Action& action, Execution& run) {
   }
   crash_point("after-commit:" + kind);
   run.applied.push_back(action.summary);
-  run.applied_kinds.push_back(action.kind);
+  // Each packed member is a step of its own kind (metrics and Events count steps).
+  if (action.members.empty()) run.applied_kinds.push_back(action.kind);
+  for (const Action& member : action.members) run.applied_kinds.push_back(member.kind);
   run.created.insert(run.created.end(), action.creates.begin(), action.creates.end());
 }
 
@@ -132,7 +134,7 @@ Execution Executor::execute(const std::vector<Action>& actions) {
     const bool dependency_missing =
         std::any_of(action.needs.begin(), action.needs.end(),
                     [&](const std::string& name) { return unavailable.count(name) > 0; });
-    if (!action.provides.empty()) unavailable.insert(action.provides);
+    unavailable.insert(action.provides.begin(), action.provides.end());
     if (dependency_missing) {
       run.not_run.push_back(action.summary);
       continue;
@@ -146,14 +148,16 @@ Execution Executor::execute(const std::vector<Action>& actions) {
         run.stopped = check_guards(action);
         if (!run.stopped) {
           apply(action, run);
-          unavailable.erase(action.provides);
+          for (const std::string& name : action.provides) unavailable.erase(name);
         }
       } catch (const DatabaseError& error) {
         run.stopped = classify(error, limits_of(guards_, action.kind), action);
         if (!run.stopped && !action.members.empty()) {
           // Which member failed is not known: each goes alone, the good ones are applied.
           Execution alone = execute(action.members);
-          if (alone.failures.empty() && !alone.stopped) unavailable.erase(action.provides);
+          if (alone.failures.empty() && !alone.stopped) {
+            for (const std::string& name : action.provides) unavailable.erase(name);
+          }
           run.append(std::move(alone));
           members_ran = true;
         } else if (!run.stopped) {

@@ -16,7 +16,7 @@ Action step(const std::string& name, std::vector<std::string> needs = {}) {
   Action action(ActionKind::kCreatePartition, "create " + name);
   action.statements = {"CREATE TABLE " + name + " ()", "ALTER TABLE parent ATTACH " + name};
   action.locks = {{{"public", "parent"}, LockMode::kShareUpdateExclusive}};
-  action.provides = name;
+  action.provides = {name};
   action.needs = std::move(needs);
   return action;
 }
@@ -211,7 +211,9 @@ TEST_CASE("executor: packed partitions commit together, a bad cell is found by r
     cell.creates = {ExpectedPartition{{"public", name}, 0, 1}};
     cells.push_back(cell);
   }
-  const std::vector<Action> packed = pack_new_partitions(cells, 0);
+  ObservedTable table;  // a table with a partition already: the first new cell goes alone
+  table.partitions = {ObservedPartition{{"public", "z"}, false, -1, 0}};
+  const std::vector<Action> packed = pack_new_partitions(cells, table);
   REQUIRE(packed.size() == 2);  // a alone, then b c d
 
   FakeDatabaseSession session;
@@ -220,6 +222,7 @@ TEST_CASE("executor: packed partitions commit together, a bad cell is found by r
   CHECK(run.applied ==
         std::vector<std::string>{"create a", "create 3 partitions public.b .. public.d"});
   CHECK(run.created.size() == 4);
+  CHECK(run.applied_kinds.size() == 4);  // each packed member counts as a step
 
   // c's ATTACH fails in the packed transaction and again alone: b and d are applied.
   FakeDatabaseSession failing;

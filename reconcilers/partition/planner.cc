@@ -116,7 +116,7 @@ class PlanBuilder {
                                                           table_.name.display() + " (ONLY parent)"};
         action.statements = {ddl_.create_parent_index(index)};
         action.locks = {{table_.name, LockMode::kShare}};
-        action.provides = parent_index_step(index.name);
+        action.provides = {parent_index_step(index.name)};
         plan_.actions.push_back(std::move(action));
         continue;
       }
@@ -336,7 +336,7 @@ class PlanBuilder {
     action.transactional = false;
     action.statements = {TableDdl::reindex(index)};
     action.locks = {{table, LockMode::kShareUpdateExclusive}};
-    action.provides = index_step(index);
+    action.provides = {index_step(index)};
     return action;
   }
 
@@ -388,7 +388,7 @@ class PlanBuilder {
           action.transactional = false;
           action.statements = {ddl_.build_partition_index(child, partition, index)};
           action.locks = {{partition, LockMode::kShareUpdateExclusive}};
-          action.provides = index_step(child);
+          action.provides = {index_step(child)};
           // A parent index PostgreSQL refused would leave these builds orphaned.
           action.needs = {parent_index_step(index.name)};
           plan_.actions.push_back(std::move(action));

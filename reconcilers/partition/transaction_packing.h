@@ -11,21 +11,28 @@
 //     a few milliseconds per partition while DEFAULT is empty;
 //   - with rows in DEFAULT nothing is packed: each ATTACH scans DEFAULT, and holding it across
 //     several scans is what the lock guard exists to prevent.
-// A drain is never packed (it moves rows). A pure function of the planned actions, applied to
-// the plan that `plan` prints and `apply` runs.
+// A table with no partition at all (nor DEFAULT) is the exception to the first rule: no row can
+// be written to it yet, so no cell is more urgent than another, and its first objects — the
+// parent indexes, DEFAULT and up to kPartitionsPerTransaction partitions, as the plan orders them
+// — commit in one transaction (nothing can be written to the table until it commits, as before
+// it began).
+// A drain is never packed (it moves rows). A pure function of the planned actions and the
+// observed table, applied to the plan that `plan` prints and `apply` runs.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "reconcilers/partition/action.h"
+#include "reconcilers/partition/catalog.h"
 
 namespace partop {
 
 inline constexpr size_t kPartitionsPerTransaction = 16;
 
-// `actions` with runs of consecutive create-partition actions packed (see above); an action
-// packing several keeps them as its `members`. `default_rows`: rows observed in DEFAULT.
-std::vector<Action> pack_new_partitions(std::vector<Action> actions, int64_t default_rows);
+// `actions` with runs of consecutive create-partition actions (and, on a table without
+// partitions, its first objects) packed as above; an action packing several keeps them as its
+// `members`, takes each member's locks (the strongest per relation) and provides what they do.
+std::vector<Action> pack_new_partitions(std::vector<Action> actions, const ObservedTable& table);
 
 }  // namespace partop
