@@ -1,5 +1,6 @@
 #include "reconcilers/partition/layout.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace partop {
@@ -43,6 +44,12 @@ std::vector<const ObservedPartition*> ranged_partitions(const ObservedTable& tab
   for (const auto& partition : table.partitions) {
     if (!partition.is_default) out.push_back(&partition);
   }
+  // The catalog reader sorts them already; a table built otherwise is sorted here.
+  const auto by_lower = [](const ObservedPartition* a, const ObservedPartition* b) {
+    return a->lower < b->lower;
+  };
+  if (!std::is_sorted(out.begin(), out.end(), by_lower))
+    std::stable_sort(out.begin(), out.end(), by_lower);
   return out;
 }
 
@@ -55,15 +62,16 @@ std::optional<KeyValue> covered_run_end(const ObservedTable& table, KeyValue val
   return end;
 }
 
-CellCoverage cell_coverage(const ObservedTable& table, KeyValue lower, KeyValue upper) {
-  for (const ObservedPartition* partition : ranged_partitions(table)) {
-    if (partition->upper <= lower || partition->lower >= upper) continue;
-    if (partition->lower <= lower && upper <= partition->upper) {
-      return {CellCoverage::Kind::kCovered};
-    }
-    return {CellCoverage::Kind::kConflict, partition};
-  }
-  return {CellCoverage::Kind::kFree};
+CellCoverage cell_coverage(const std::vector<const ObservedPartition*>& ranged, KeyValue lower,
+                           KeyValue upper) {
+  const auto first_ending_after =
+      std::partition_point(ranged.begin(), ranged.end(),
+                           [&](const ObservedPartition* partition) { return partition->upper <= lower; });
+  if (first_ending_after == ranged.end() || (*first_ending_after)->lower >= upper)
+    return {CellCoverage::Kind::kFree};
+  const ObservedPartition* partition = *first_ending_after;
+  if (partition->lower <= lower && upper <= partition->upper) return {CellCoverage::Kind::kCovered};
+  return {CellCoverage::Kind::kConflict, partition};
 }
 
 LayoutFigures layout_figures(const ObservedTable& table, KeyValue anchor) {

@@ -23,7 +23,7 @@ std::string derived_name(const std::string& base, const std::string& suffix);
 // Eight hex digits of a 64-bit FNV-1a hash of `text`: a short, stable tag for shortened names.
 std::string short_hash(std::string_view text);
 
-// The table's range partitions (DEFAULT left out), in the catalog's order: by lower bound.
+// The table's range partitions (DEFAULT left out), by lower bound.
 std::vector<const ObservedPartition*> ranged_partitions(const ObservedTable& table);
 
 // End of the unbroken run of partitions that starts with the one containing `value`.
@@ -35,7 +35,11 @@ struct CellCoverage {
   Kind kind;
   const ObservedPartition* conflicting = nullptr;  // for kConflict: the first overlapping one
 };
-CellCoverage cell_coverage(const ObservedTable& table, KeyValue lower, KeyValue upper);
+// `ranged`: ranged_partitions() of the table. PostgreSQL keeps range partitions from
+// overlapping, so by lower bound they are by upper bound too: the first one ending after `lower`
+// is found by bisection (a plan examines every cell of a table of thousands of partitions).
+CellCoverage cell_coverage(const std::vector<const ObservedPartition*>& ranged, KeyValue lower,
+                           KeyValue upper);
 
 // Figures for status and metrics; `anchor` is the cell holding now (time keys) or the maximum
 // key (integer keys).

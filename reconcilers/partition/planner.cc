@@ -27,7 +27,12 @@ class PlanBuilder {
  public:
   PlanBuilder(const PolicySpec& spec, const ObservedTable& table, const ObservedServer& server,
               TimePoint now)
-      : spec_(spec), table_(table), server_(server), now_(to_epoch(now)), ddl_(table) {}
+      : spec_(spec),
+        table_(table),
+        ranged_(ranged_partitions(table)),
+        server_(server),
+        now_(to_epoch(now)),
+        ddl_(table) {}
 
   Plan build() {
     if (!check_table(table_, plan_.findings) ||
@@ -161,7 +166,7 @@ class PlanBuilder {
     KeyValue lowest =
         spec_.cover_from ? std::min(anchor_, grid_->floor(*spec_.cover_from)) : anchor_;
     KeyValue highest = forward_end;
-    for (const ObservedPartition* partition : ranged_partitions(table_)) {
+    for (const ObservedPartition* partition : ranged_) {
       // Gaps are filled from the oldest partition that retention keeps, not from expired ones.
       if (!expired(partition->upper)) {
         // A MINVALUE partition holds everything before its upper bound: the cells after it
@@ -230,7 +235,7 @@ class PlanBuilder {
       }
       const KeyValue upper = grid_->next(lower);
       // Every partition kept lies on the grid (layout_on_grid), so a cell is covered or free.
-      if (cell_coverage(table_, lower, upper).kind != CellCoverage::Kind::kFree) continue;
+      if (cell_coverage(ranged_, lower, upper).kind != CellCoverage::Kind::kFree) continue;
       const auto bucket = buckets.find(lower);
       const int64_t rows = bucket == buckets.end() ? 0 : bucket->second;
       const QualifiedName name = ddl_.sibling(partition_name(name_base(), *grid_, lower));
@@ -294,7 +299,7 @@ class PlanBuilder {
   // or drained until a human settles it (the other steps go on).
   bool layout_on_grid() {
     bool on_grid = true;
-    for (const ObservedPartition* partition : ranged_partitions(table_)) {
+    for (const ObservedPartition* partition : ranged_) {
       if (expired(partition->upper)) continue;
       const bool lower_finite = partition->lower != kUnboundedBelow;
       const bool upper_finite = partition->upper != kUnboundedAbove;
@@ -437,7 +442,7 @@ class PlanBuilder {
     if (!retention_cutoff_) return;
     const bool window_open = in_maintenance_window();
     int deferred = 0;
-    for (const ObservedPartition* partition : ranged_partitions(table_)) {
+    for (const ObservedPartition* partition : ranged_) {
       if (!expired(partition->upper)) continue;
       if (!window_open) {
         ++deferred;
@@ -461,6 +466,7 @@ class PlanBuilder {
 
   const PolicySpec& spec_;
   const ObservedTable& table_;
+  const std::vector<const ObservedPartition*> ranged_;  // ranged_partitions(table_)
   const ObservedServer& server_;
   const KeyValue now_;
   const TableDdl ddl_;
