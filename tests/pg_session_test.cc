@@ -21,6 +21,7 @@ TEST_CASE("a session's settings come with the connection, after the DSN's own op
                                  std::chrono::milliseconds(1234));
   CHECK(show(*session, "lock_timeout") == "1234ms");
   CHECK(show(*session, "TimeZone") == "UTC");
+  CHECK(show(*session, "DateStyle").rfind("ISO,", 0) == 0);
   CHECK(show(*session, "application_name") == "partop");
   CHECK(show(*session, "statement_timeout") == "4321ms");
 

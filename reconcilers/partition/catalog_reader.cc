@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcilers/partition/bound_literal.h"
 #include "reconcilers/partition/guards.h"
 #include "reconcilers/partition/sql_text.h"
 
@@ -166,8 +167,9 @@ std::map<std::string, ParentIndexes> indexes_from(const SqlRows& parent_rows,
   return out;
 }
 
-// The partitions of those tables with their bounds as int64 keys: `lower_key` and `upper_key`
-// turn a bound literal (an SQL expression over s.lo / s.hi) into the key value.
+// The partitions of those tables with their bounds: `lower_key` and `upper_key` are SQL over the
+// bound literals s.lo / s.hi, either the literals themselves (partop reads them) or the key
+// values the server computes from them.
 std::string partitions_sql(const std::string& parents, const std::string& lower_key,
                            const std::string& upper_key) {
   // pg_get_expr(relpartbound, 0): bounds hold no column references, and passing the relation's
@@ -187,8 +189,10 @@ std::string partitions_sql(const std::string& parents, const std::string& lower_
 }
 
 // Partitions by parent, DEFAULT last, the others by lower bound. Rows whose bounds are not a
-// range's (a list or hash partition) are left out.
-std::map<std::string, std::vector<ObservedPartition>> partitions_from(const SqlRows& rows) {
+// range's (a list or hash partition) are left out. The bounds are keys already, or literals
+// (key_of_bound_literal); nullopt when a literal is not one partop reads itself.
+std::optional<std::map<std::string, std::vector<ObservedPartition>>> partitions_from(
+    const SqlRows& rows) {
   std::map<std::string, std::vector<ObservedPartition>> out;
   for (const auto& row : rows) {
     ObservedPartition partition;
@@ -198,8 +202,13 @@ std::map<std::string, std::vector<ObservedPartition>> partitions_from(const SqlR
       const bool unbounded_below = text(row[5]) == "t";
       const bool unbounded_above = text(row[6]) == "t";
       if ((!row[3] && !unbounded_below) || (!row[4] && !unbounded_above)) continue;
-      partition.lower = unbounded_below ? kUnboundedBelow : std::stoll(text(row[3]));
-      partition.upper = unbounded_above ? kUnboundedAbove : std::stoll(text(row[4]));
+      const auto lower =
+          unbounded_below ? kUnboundedBelow : key_of_bound_literal(*row[3], BoundRounding::kDown);
+      const auto upper =
+          unbounded_above ? kUnboundedAbove : key_of_bound_literal(*row[4], BoundRounding::kUp);
+      if (!lower || !upper) return std::nullopt;
+      partition.lower = *lower;
+      partition.upper = *upper;
     }
     out[text(row[7])].push_back(std::move(partition));
   }
@@ -210,6 +219,13 @@ std::map<std::string, std::vector<ObservedPartition>> partitions_from(const SqlR
     });
   }
   return out;
+}
+
+// partitions_from() of rows whose bounds the server turned into keys, which always read.
+std::map<std::string, std::vector<ObservedPartition>> partitions_from_keys(const SqlRows& rows) {
+  auto out = partitions_from(rows);
+  if (!out) throw DatabaseError("the server returned a partition bound that is not a key", "");
+  return std::move(*out);
 }
 
 // A bound literal as an int64 key whatever the key's type: integers print bare (quoted when
@@ -315,9 +331,7 @@ CatalogObservation observe(DatabaseSession& session, const PolicySpec& spec, boo
   first.push_back(
       {table_row_sql("n.nspname = $1 AND c.relname = $2"), {spec.table.schema, spec.table.name}});
   first.push_back({"SELECT to_regclass($1) IS NOT NULL", {sql::qualified(migrations)}});
-  first.push_back(
-      {partitions_sql(oid, any_bound_to_key("s.lo", "floor"), any_bound_to_key("s.hi", "ceil")),
-       {table_name}});
+  first.push_back({partitions_sql(oid, "s.lo", "s.hi"), {table_name}});
   first.push_back({parent_indexes_sql(oid), {table_name}});
   first.push_back({partition_indexes_sql(oid), {table_name}});
   // Moving a referenced row out of DEFAULT is a DELETE: its ON DELETE action would fire.
@@ -342,8 +356,15 @@ CatalogObservation observe(DatabaseSession& session, const PolicySpec& spec, boo
   }
   const bool range = table.strategy == "range" && table.key_column_count == 1 && table.key_type;
   if (range) {
+    // Bounds as literals, read here; rarely one that is not (a BC date, infinity), and then all
+    // are asked of the server as keys, in a round trip of its own.
     auto partitions = partitions_from(results[at + 2]);
-    if (!partitions.empty()) table.partitions = std::move(partitions.begin()->second);
+    if (!partitions) {
+      partitions = partitions_from_keys(session.query(
+          partitions_sql(oid, any_bound_to_key("s.lo", "floor"), any_bound_to_key("s.hi", "ceil")),
+          {table_name}));
+    }
+    if (!partitions->empty()) table.partitions = std::move(partitions->begin()->second);
     auto indexes = indexes_from(results[at + 3], results[at + 4]);
     if (!indexes.empty()) {
       table.indexes = std::move(indexes.begin()->second.indexes);
@@ -394,7 +415,7 @@ std::map<std::string, std::vector<ObservedPartition>> read_partitions_of(Databas
                                                                          const std::string& parents,
                                                                          const std::string& param,
                                                                          KeyType key_type) {
-  return partitions_from(
+  return partitions_from_keys(
       session.query(partitions_sql(parents, bound_to_key(key_type, "s.lo", "floor"),
                                    bound_to_key(key_type, "s.hi", "ceil")),
                     {param}));

@@ -203,7 +203,8 @@ TEST_CASE("executor: drained rows are counted from the statement that moves them
 
 namespace partop {
 
-TEST_CASE("executor: packed partitions commit together, a bad cell is found by retrying each alone") {
+TEST_CASE(
+    "executor: packed partitions commit together, a bad cell is found by retrying each alone") {
   std::vector<Action> cells;
   for (const char* name : {"a", "b", "c", "d"}) {
     Action cell = step(name);

@@ -64,9 +64,9 @@ std::optional<KeyValue> covered_run_end(const ObservedTable& table, KeyValue val
 
 CellCoverage cell_coverage(const std::vector<const ObservedPartition*>& ranged, KeyValue lower,
                            KeyValue upper) {
-  const auto first_ending_after =
-      std::partition_point(ranged.begin(), ranged.end(),
-                           [&](const ObservedPartition* partition) { return partition->upper <= lower; });
+  const auto first_ending_after = std::partition_point(
+      ranged.begin(), ranged.end(),
+      [&](const ObservedPartition* partition) { return partition->upper <= lower; });
   if (first_ending_after == ranged.end() || (*first_ending_after)->lower >= upper)
     return {CellCoverage::Kind::kFree};
   const ObservedPartition* partition = *first_ending_after;

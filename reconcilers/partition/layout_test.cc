@@ -13,8 +13,10 @@ ObservedPartition ranged(const std::string& name, KeyValue lower, KeyValue upper
 
 TEST_CASE("cell coverage: covered, free or conflicting, whatever the catalog's order") {
   ObservedTable table;
-  table.partitions = {ranged("c", 30, 40), ranged("minvalue", kUnboundedBelow, 0),
-                      ranged("a", 10, 20), ranged("wide", 40, 60),
+  table.partitions = {ranged("c", 30, 40),
+                      ranged("minvalue", kUnboundedBelow, 0),
+                      ranged("a", 10, 20),
+                      ranged("wide", 40, 60),
                       ObservedPartition{{"public", "t_default"}, true, 0, 0},
                       ranged("maxvalue", 100, kUnboundedAbove)};
   const std::vector<const ObservedPartition*> sorted = ranged_partitions(table);

@@ -72,7 +72,9 @@ class PgSession : public DatabaseSession {
       // The session's settings travel in the startup packet: no round trip of their own.
       connection_ = std::make_unique<pqxx::connection>(conninfo_with_settings(
           dsn, "partop",
+          // UTC and ISO: times print as the catalog reader reads them (bound_literal.h).
           {{"TimeZone", "UTC"},
+           {"DateStyle", "ISO"},
            {"lock_timeout", std::to_string(read_lock_timeout_.count()) + "ms"}}));
     } catch (...) {
       rethrow_as_database_error(dsn_);
