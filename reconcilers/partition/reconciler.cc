@@ -109,8 +109,7 @@ PlannedReconcile PartitionReconciler::observe_and_plan(DatabaseSession& session,
     return planned;
   }
   planned.plan = plan_reconcile(policy.spec, planned.table, planned.server, clock_.now());
-  planned.plan.actions =
-      pack_new_partitions(std::move(planned.plan.actions), planned.table);
+  planned.plan.actions = pack_new_partitions(std::move(planned.plan.actions), planned.table);
   return planned;
 }
 
