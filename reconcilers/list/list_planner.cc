@@ -275,6 +275,11 @@ class ListPlanner {
   // reconcile, attached here on a later pass.
   void plan_index_attachments() {
     for (const IndexSpec* index : present_) {
+      // Valid: every partition has it attached (ObservedPartitionIndex).
+      const auto observed =
+          std::find_if(parent_.indexes.begin(), parent_.indexes.end(),
+                       [&](const ObservedParentIndex& i) { return i.name == index->name; });
+      if (observed != parent_.indexes.end() && observed->valid) continue;
       for (const ObservedListPartition& partition : table_.partitions) {
         const auto attached = std::find_if(
             parent_.partition_indexes.begin(), parent_.partition_indexes.end(),

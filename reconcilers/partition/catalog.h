@@ -32,6 +32,9 @@ struct ObservedParentIndex {
 };
 
 // An index on one partition, attached to a parent index or standing alone.
+// Only those that are invalid or not attached to a valid parent index are observed: a valid
+// partitioned index has a valid index attached on every partition (PostgreSQL marks it valid only
+// then).
 struct ObservedPartitionIndex {
   QualifiedName name;
   std::string partition;     // the partition's table name (schema of the parent's partition)

@@ -359,6 +359,8 @@ class PlanBuilder {
     for (const IndexSpec& index : spec_.indexes) {
       if (mismatched_indexes_.count(index.name)) continue;
       const ObservedParentIndex* parent = parent_index(index.name);
+      // Valid: every partition has it attached (ObservedPartitionIndex).
+      if (parent != nullptr && parent->valid) continue;
       bool parent_revalidated = false;
       const ObservedPartitionIndex* any_attached = nullptr;
       for (const ObservedPartition& observed : table_.partitions) {
