@@ -120,3 +120,40 @@ TEST_CASE("a partial index is built on every partition and then matches PostgreS
 }
 
 }  // namespace partop::testing
+
+namespace partop::testing {
+
+// What the catalog reader relies on to skip the indexes of a valid parent index's partitions
+// (ObservedPartitionIndex): PostgreSQL marks a partitioned index valid only once every partition
+// has a valid index attached to it. An invalid index can be attached, and the parent stays
+// invalid.
+TEST_CASE("a partitioned index is valid only once every partition has a valid index attached") {
+  TestDatabase db;
+  db.exec(R"(
+    CREATE TABLE p (id int, k int) PARTITION BY RANGE (k);
+    CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);
+    CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);
+    INSERT INTO p VALUES (1, 1), (1, 1), (2, 11);
+    CREATE UNIQUE INDEX p_id ON ONLY p (id, k);
+    CREATE UNIQUE INDEX p2_id ON p2 (id, k);
+  )");
+  CHECK_THROWS(db.exec("CREATE UNIQUE INDEX CONCURRENTLY p1_id ON p1 (id, k)"));
+  const auto valid = [&](const std::string& index) {
+    return db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = '" + index +
+                     "'::regclass");
+  };
+  CHECK(valid("p1_id") == "f");
+  db.exec("ALTER INDEX p_id ATTACH PARTITION p2_id");
+  CHECK(valid("p_id") == "f");
+  db.exec("ALTER INDEX p_id ATTACH PARTITION p1_id");  // accepted, though invalid
+  CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'p1_id'::regclass") == 1);
+  CHECK(valid("p_id") == "f");
+  db.exec("DELETE FROM p1 WHERE ctid = (SELECT min(ctid) FROM p1)");
+  db.exec("REINDEX INDEX p1_id");
+  CHECK(valid("p1_id") == "t");
+  CHECK(valid("p_id") == "f");  // REINDEX validates the partition's index, not the parent's
+  db.exec("ALTER INDEX p_id ATTACH PARTITION p1_id");  // attaching again checks the parent
+  CHECK(valid("p_id") == "t");
+}
+
+}  // namespace partop::testing
