@@ -33,7 +33,6 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
         break;
       case ActionKind::kBuildPartitionIndex:
       case ActionKind::kRebuildIndex:
-      case ActionKind::kCreateParentIndex:
         ++counts["IndexRebuilt"];
         break;
       case ActionKind::kDropPartition:
@@ -55,6 +54,8 @@ std::vector<std::pair<std::string, std::string>> normal_events(const Outcome& ou
       case ActionKind::kSwapPartition:
         ++counts["PartitionSwapped"];
         break;
+      case ActionKind::kCreateParentIndex:  // ON ONLY the parent: builds nothing; builds under it
+                                            // are kBuildPartitionIndex, reported above
       case ActionKind::kAttachPartitionIndex:
       case ActionKind::kCopyBatch:  // progress is in .status, not one Event per batch
       case ActionKind::kStartBackfill:

@@ -232,6 +232,26 @@ TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATC
   CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
 }
 
+TEST_CASE("events: a new table's first reconcile is one PartitionsCreated Event") {
+  Fixture f;
+  KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
+  const json object = policy("events", "events", "2026-01-01T00:00:00Z");
+  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
+  // The parent indexes (ON ONLY, nothing to build), DEFAULT and two partitions.
+  outcome.applied_kinds = {ActionKind::kCreateParentIndex, ActionKind::kCreateParentIndex,
+                           ActionKind::kCreateDefault, ActionKind::kCreatePartition,
+                           ActionKind::kCreatePartition};
+  backend.report(object, outcome);
+  std::vector<std::string> reasons;
+  for (const auto& request : f.client.requests()) {
+    if (request.method == kube::Method::kPost && request.path.find("/events") != std::string::npos)
+      reasons.push_back(request.body.value("reason", "") + ": " +
+                        request.body.value("message", ""));
+  }
+  CHECK(reasons ==
+        std::vector<std::string>{"PartitionsCreated: 3 partition(s) created on public.events"});
+}
+
 TEST_CASE("partition map: a map over the size limit is not sent, the status and an Event say so") {
   Fixture f;
   KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
