@@ -262,7 +262,7 @@ NEEDED = {
     ("partop.dev", "partitionbackfills/status"): {"patch"},
     ("", "secrets"): {"list", "watch"},
     ("", "events"): {"create", "patch"},
-    ("", "configmaps"): {"create", "patch"},
+    ("", "configmaps"): {"get", "create", "patch"},
 }
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 

@@ -41,7 +41,7 @@ for allowed in "list partitionpolicies.partop.dev -n $NS" "watch partitionpolici
                "patch partitionmigrations.partop.dev --subresource=status -n $NS" \
                "list partitionbackfills.partop.dev -n $NS" "watch partitionbackfills.partop.dev -n $NS" \
                "patch partitionbackfills.partop.dev --subresource=status -n $NS" "create events -n $NS" "patch events -n $NS" \
-               "get secrets -n $NS" "watch secrets -n $NS" "create configmaps -n $NS" "patch configmaps -n $NS" \
+               "get secrets -n $NS" "watch secrets -n $NS" "get configmaps -n $NS" "create configmaps -n $NS" "patch configmaps -n $NS" \
                "create leases.coordination.k8s.io -n $release_ns" \
                "update leases.coordination.k8s.io/partop-leader -n $release_ns"; do
   # shellcheck disable=SC2086

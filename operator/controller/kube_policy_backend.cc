@@ -245,14 +245,16 @@ void KubePolicyBackend::write_partition_map(const json& object, const json& data
     const auto written = partition_maps_.find(key);
     if (written != partition_maps_.end() && written->second == data) return;
   }
-  write_later("configmap:" + key, [this, metadata, ns, name, key, data] {
-    put_partition_map(metadata, ns, name, key, data);
+  const auto status = object.find("status");
+  const bool reported_before = status != object.end() && status->is_object() && !status->empty();
+  write_later("configmap:" + key, [this, metadata, ns, name, key, data, reported_before] {
+    put_partition_map(metadata, ns, name, key, data, reported_before);
   });
 }
 
 void KubePolicyBackend::put_partition_map(const json& metadata, const std::string& ns,
                                           const std::string& name, const std::string& key,
-                                          const json& data) {
+                                          const json& data, bool reported_before) {
   const std::string path = "/api/v1/namespaces/" + ns + "/configmaps";
   const auto patch = [&] {
     return client_.request(kube::Method::kPatch, path + "/" + name, json{{"data", data}},
@@ -282,12 +284,30 @@ void KubePolicyBackend::put_partition_map(const json& metadata, const std::strin
     std::lock_guard<std::mutex> lock(partition_maps_mutex_);
     written_before = partition_maps_.count(key) > 0;
   }
-  // One request in the usual case: a map this process never wrote is most likely new (a new
-  // policy), one it wrote exists.
+  // One request in the usual case: a map this process wrote exists; a policy never reported has
+  // a new map; the map of a policy reported before (by this process's predecessor, at a
+  // restart) most likely exists and holds the same data, and a read costs the API server less
+  // than a write that changes nothing.
+  const auto holds_data = [&](const json& config_map) {
+    const json existing = config_map.value("data", json::object());
+    for (const auto& field : data.items()) {
+      const auto it = existing.find(field.key());
+      if (it == existing.end() || *it != field.value()) return false;
+    }
+    return true;
+  };
   kube::Response response;
   if (written_before) {
     response = patch();
     if (response.status == 404) response = create();
+  } else if (reported_before) {
+    response = client_.request(kube::Method::kGet, path + "/" + name);
+    if (response.status == 404) {
+      response = create();
+    } else if (!response.ok() || !holds_data(response.body)) {
+      response = patch();
+      if (response.status == 404) response = create();  // deleted between the two requests
+    }
   } else {
     response = create();
     if (response.status == 409) response = patch();

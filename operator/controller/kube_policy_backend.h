@@ -43,10 +43,12 @@ class KubePolicyBackend : public PolicyBackend {
   void record_events(const nlohmann::json& object, const Outcome& outcome);
   // `data`: partition_map_data() of the object and outcome.
   void write_partition_map(const nlohmann::json& object, const nlohmann::json& data);
-  // The ConfigMap's PATCH (or POST when it does not exist yet).
+  // The ConfigMap's PATCH (or POST when it does not exist yet). `reported_before`: the policy
+  // has a status, so an earlier process may have written the map: it is read first, and not
+  // written when it holds `data` already.
   void put_partition_map(const nlohmann::json& metadata, const std::string& ns,
                          const std::string& name, const std::string& key,
-                         const nlohmann::json& data);
+                         const nlohmann::json& data, bool reported_before);
   // Runs `write` now, or queues it in the background replacing a waiting write of `key`.
   void write_later(std::string key, std::function<void()> write);
 

@@ -232,6 +232,41 @@ TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATC
   CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
 }
 
+TEST_CASE("partition map: after a restart an unchanged map is read, not written") {
+  Fixture f;
+  const json object = policy("events", "events", "2026-01-01T00:00:00Z");
+  json reported = object;  // as the next process finds it: with the status its predecessor wrote
+  reported["status"] = {{"observedGeneration", 1}};
+  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
+  ObservedPartition partition;
+  partition.name = {"public", "events_p20260101"};
+  partition.lower = 1767225600;
+  partition.upper = 1767312000;
+  outcome.partitions = {partition};
+  const auto map_requests = [&] {
+    std::vector<kube::Method> methods;
+    for (const auto& request : f.client.requests()) {
+      if (request.path.find("/configmaps") != std::string::npos) methods.push_back(request.method);
+    }
+    return methods;
+  };
+  KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(object, outcome);
+  REQUIRE(map_requests() == std::vector<kube::Method>{kube::Method::kPost});
+  // Each backend below is a new process.
+  KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
+  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet});
+  outcome.partitions[0].name.name = "events_day1";
+  KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
+  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
+                                                    kube::Method::kGet, kube::Method::kPatch});
+  f.client.delete_object("/api/v1/namespaces/app/configmaps", "events-partitions");
+  KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
+  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
+                                                    kube::Method::kGet, kube::Method::kPatch,
+                                                    kube::Method::kDelete,  // the test's
+                                                    kube::Method::kGet, kube::Method::kPost});
+}
+
 TEST_CASE("events: a new table's first reconcile is one PartitionsCreated Event") {
   Fixture f;
   KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);

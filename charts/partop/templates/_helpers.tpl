@@ -78,7 +78,7 @@ Rules for the watched namespaces (or the whole cluster). What the operator does 
   partitionbackfills, partitionbackfills/status: the same as partitionmigrations
   secrets                     list/watch (informers: databaseRef), get
   events (core v1)            create, merge-patch (aggregation of repeated events)
-  configmaps                  create and merge-patch <policy>-partitions (no list/watch)
+  configmaps                  get (at a restart), create and merge-patch <policy>-partitions (no list/watch)
   leases                      get/create/update, in the release namespace only, in a Role of its own (rbac.yaml)
 */}}
 {{- define "partop.rbac.watchRules" -}}
