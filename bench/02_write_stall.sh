@@ -128,8 +128,11 @@ PY
 maintain_with_run() {
   local db=$1 policy=$2 t0=$3 dir="$CASE_WORK/run-policies" pid waited=0
   rm -rf "$dir" && mkdir -p "$dir" && cp "$policy" "$dir/policy.yaml"
+  # Emptied here, not by the background command's redirection: that happens in the child, after
+  # the loop below may already have read the previous run's log.
+  : > "$CASE_WORK/run.log"
   "$PARTOP_BIN" run --policies "$dir" --dsn "$(dsn "$db")" --metrics-bind-address 0 \
-    2> "$CASE_WORK/run.log" &
+    2>> "$CASE_WORK/run.log" &
   pid=$!
   until grep -q '"msg":"reconciled".*"ready":true' "$CASE_WORK/run.log" || [ $waited -ge 600 ]; do
     sleep 0.1

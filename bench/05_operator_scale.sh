@@ -226,6 +226,7 @@ errors=$(grep -c '"level":"error"' "$CASE_WORK/operator.log" || true)
 # A full resync with nothing changed: the operator started again reconciles every policy once
 # (each finds nothing to do). Time until partop_reconcile_total reaches N, and its CPU.
 t_restart=$(now_ms)
+restart_api0=$(( $(cpu_ticks "$apiserver_pid") + $(cpu_ticks "$etcd_pid") ))
 start_operator "$CASE_WORK/operator-restart.log"
 restart_ticks0=$(cpu_ticks "$OPERATOR_PID")
 deadline=$((SECONDS + READY_LIMIT))
@@ -236,8 +237,9 @@ while [ $SECONDS -lt $deadline ]; do
 done
 resync_ms=$(($(now_ms) - t_restart))
 resync_cpu_s=$(awk -v t=$(($(cpu_ticks "$OPERATOR_PID") - restart_ticks0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+resync_api_s=$(ticks_to_s $(( $(cpu_ticks "$apiserver_pid") + $(cpu_ticks "$etcd_pid") - restart_api0 )))
 resync_ddl=$(grep -c '"actions":\["' "$CASE_WORK/operator-restart.log" || true)
-log "resync of $made unchanged policies: $resync_ms ms, CPU $resync_cpu_s s, reconciles that applied DDL $resync_ddl"
+log "resync of $made unchanged policies: $resync_ms ms, CPU $resync_cpu_s s (kube-apiserver + etcd $resync_api_s s), reconciles that applied DDL $resync_ddl"
 kill -TERM "$OPERATOR_PID"
 wait "$OPERATOR_PID" || true
 OPERATOR_PID=
@@ -274,6 +276,7 @@ out "| error log lines | $errors |"
 out "| SIGTERM to exit, ms | $stop_ms |"
 out "| restart on the unchanged policies: all $made reconciled (no-ops), s | $(div "$resync_ms" 1000) |"
 out "| that resync's operator CPU, s | $resync_cpu_s |"
+out "| that resync's kube-apiserver + etcd CPU, s | $resync_api_s |"
 out "| reconciles of that resync that ran DDL | $resync_ddl |" ""
 if [ -s "$CASE_WORK/perf.top" ]; then
   out "Where the operator's CPU went while it worked through the policies (\`perf record --call-graph dwarf\`, self time):" "" '```'
