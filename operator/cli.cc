@@ -1,5 +1,6 @@
 #include "operator/cli.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -15,7 +16,9 @@
 #include "operator/controller/partition_migration_controller.h"
 #include "operator/controller/partition_policy_controller.h"
 #include "operator/manager.h"
+#include "operator/runtime/controller.h"
 #include "operator/runtime/file_source.h"
+#include "operator/runtime/informer.h"
 #include "operator/runtime/log.h"
 #include "operator/runtime/manager.h"
 #include "reconcilers/backfill/backfill_parser.h"
@@ -87,17 +90,24 @@ extern "C" void request_stop(int) {
 
 // The one-shot backend: like `partop run`'s, but it keeps each outcome for printing instead of
 // logging it.
+// Keeps each object's latest outcome, in the order the objects were first reported.
 class CollectingBackend : public controller::FixedDsnBackend {
  public:
   using FixedDsnBackend::FixedDsnBackend;
-  std::string report(const json&, const Outcome& outcome) override {
-    outcomes_.push_back(outcome);
+  std::string report(const json& object, const Outcome& outcome) override {
+    const auto [it, first] = index_.emplace(runtime::object_key(object), outcomes_.size());
+    if (first) {
+      outcomes_.push_back(outcome);
+    } else {
+      outcomes_[it->second] = outcome;
+    }
     return "";
   }
   const std::vector<Outcome>& outcomes() const { return outcomes_; }
 
  private:
   std::vector<Outcome> outcomes_;
+  std::map<std::string, size_t> index_;
 };
 
 void print_text(const Outcome& outcome) {
@@ -192,6 +202,29 @@ void reconcile_each(const runtime::FileSource& source, const CommandOptions& opt
 // Reconciles each loaded policy once through the PartitionPolicy controller (invalid ones
 // become InvalidSpec outcomes, a second claim on a table Conflict), prints the outcomes and
 // returns the exit code.
+// Reconciles the `held_back` keys again, after the operator's guard backoff, until none is held
+// back, `retry_for` would be exceeded by the next wait, or a stop is requested.
+void retry_held_back(controller::PartitionPolicyController& controller,
+                     std::vector<std::string> held_back, std::chrono::milliseconds retry_for) {
+  const runtime::BackoffPolicy backoff = runtime::ControllerOptions{}.guard_backoff;
+  const auto deadline = std::chrono::steady_clock::now() + retry_for;
+  std::chrono::milliseconds wait = backoff.base;
+  while (!held_back.empty() && !g_stop_requested) {
+    const auto retry_at = std::chrono::steady_clock::now() + wait;
+    if (retry_at > deadline) return;
+    while (!g_stop_requested && std::chrono::steady_clock::now() < retry_at)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (g_stop_requested) return;
+    std::vector<std::string> still;
+    for (const auto& key : held_back) {
+      if (controller.reconcile(key).next == runtime::Result::Next::kGuardDeferred)
+        still.push_back(key);
+    }
+    held_back = std::move(still);
+    wait = std::min(wait * 2, backoff.max);
+  }
+}
+
 int reconcile_files(const CommandOptions& options, ReconcileMode mode) {
   const Loaded loaded = load(options.files);
   auto backend = std::make_unique<CollectingBackend>(options.dsn);
@@ -203,12 +236,17 @@ int reconcile_files(const CommandOptions& options, ReconcileMode mode) {
   controller::PartitionPolicyController controller(loaded.source->store(), claims,
                                                    std::move(backend), connector, system_clock(),
                                                    metrics, {}, mode);
-  for (const auto& key : loaded.source->keys()) controller.reconcile(key);
-  std::vector<Outcome> outcomes = collected.outcomes();
-  // A migration runs until its target is reached or something stops it; Ctrl-C or SIGTERM
-  // stops it between two steps.
+  std::vector<std::string> held_back;
+  for (const auto& key : loaded.source->keys()) {
+    if (controller.reconcile(key).next == runtime::Result::Next::kGuardDeferred)
+      held_back.push_back(key);
+  }
+  // From here Ctrl-C or SIGTERM stops the work between two steps: the retries of held-back
+  // policies, and a migration, which runs until its target is reached or something stops it.
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
+  retry_held_back(controller, held_back, options.retry_for);
+  std::vector<Outcome> outcomes = collected.outcomes();
   const StopRequested stop = [] { return g_stop_requested.load(); };
   const MigrationReconciler migrations(system_clock(), stop, std::chrono::milliseconds{0});
   reconcile_each(

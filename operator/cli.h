@@ -2,6 +2,7 @@
 // operator; command_line.h parses their arguments.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct CommandOptions {
   std::string dsn;                         // --dsn or PARTOP_DSN; never empty when a command runs
   std::string output = "text";             // -o: text or json
   std::string metrics_bind_address = "0";  // run --metrics-bind-address; "0": none
+  // apply --retry-for: how long policies held back by a guard are retried (the operator's guard
+  // backoff), so that apply finishes soon after a blocker ends without queuing behind it.
+  std::chrono::milliseconds retry_for{0};
 };
 
 int run_plan(const CommandOptions& options);

@@ -25,6 +25,15 @@ void add_file_options(CLI::App& command, CommandOptions& options) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
+// A CLI11 check that the option is a duration (reconcilers/document/duration.h).
+CLI::Validator duration_check() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        return parse_duration(text) ? std::string() : "a duration such as 60s or 0 is needed";
+      },
+      "DURATION");
+}
+
 void add_operator_options(CLI::App& command, OperatorOptions& options, std::string& interval) {
   command.add_option("--kubeconfig", options.kubeconfig,
                      "a kubeconfig file; without it, the in-cluster service account");
@@ -57,11 +66,7 @@ void add_operator_options(CLI::App& command, OperatorOptions& options, std::stri
   command
       .add_option("--database-check-interval", interval,
                   "how often each database is probed for reachability, e.g. 60s; 0: never")
-      ->check(
-          [](const std::string& text) {
-            return parse_duration(text) ? std::string() : "a duration such as 60s or 0 is needed";
-          },
-          "DURATION")
+      ->check(duration_check())
       ->default_str("60s");
 }
 
@@ -89,6 +94,13 @@ int run_command_line(int argc, char** argv) {
   CLI::App* apply = app.add_subcommand("apply", "reconcile each object once");
   CLI::App* status = app.add_subcommand("status", "report the observed state only (read-only)");
   for (CLI::App* command : {plan, apply, status}) add_file_options(*command, files);
+  std::string retry_for = "0s";
+  apply
+      ->add_option("--retry-for", retry_for,
+                   "retry the policies a guard held back (lock, lag, another runner), 250 ms "
+                   "doubling to 1 s apart, for up to this long, e.g. 5m; 0: run once")
+      ->check(duration_check())
+      ->default_str("0s");
 
   CommandOptions loop;
   CLI::App* run =
@@ -117,7 +129,10 @@ int run_command_line(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   if (*plan) return needs_database(files, run_plan);
-  if (*apply) return needs_database(files, run_apply);
+  if (*apply) {
+    files.retry_for = *parse_duration(retry_for);
+    return needs_database(files, run_apply);
+  }
   if (*status) return needs_database(files, run_status);
   if (*run) return needs_database(loop, run_loop);
   if (*operate) {

@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "reconcilers/partition/pg_session.h"
 #include "tests/support/test_database.h"
 
 namespace partop::testing {
@@ -76,6 +79,45 @@ TEST_CASE("apply -o json and status report figures and conditions") {
   status = run_partop({"status", "-f", file, "--dsn", db.dsn()});
   CHECK(status.exit_code == 0);
   CHECK(status.output.find("Ready=True") != std::string::npos);
+}
+
+TEST_CASE("apply --retry-for retries a policy held back by a guard until the blocker is gone") {
+  TestDatabase db;
+  create_events(db);
+  const std::string file =
+      write_temp_file(policy_yaml("  table: events\n  interval: daily\n  premake: 2\n"));
+  // Another runner holds the table (partop's advisory lock) for 3 s, longer than lockTimeout.
+  const auto hold = [&] {
+    return std::async(std::launch::async, [&] {
+      const auto other = open_pg_session(db.dsn());
+      other->query("SELECT pg_advisory_lock(1885434484, hashtext('public.events'))");
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      other->query("SELECT pg_advisory_unlock_all()");
+    });
+  };
+  auto holder = hold();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const CommandResult once = run_partop({"apply", "-f", file, "--dsn", db.dsn()});
+  CHECK_MESSAGE(once.exit_code == 1, once.output);
+  CHECK(once.output.find("Busy") != std::string::npos);
+  CHECK(db.ddl_count() == 0);
+  holder.get();
+
+  holder = hold();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  const CommandResult retried =
+      run_partop({"apply", "-f", file, "--dsn", db.dsn(), "--retry-for", "30s", "-o", "json"});
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  holder.get();
+  CHECK_MESSAGE(retried.exit_code == 0, retried.output);
+  const auto json = nlohmann::json::parse(retried.output);
+  CHECK(json["policies"].size() == 1);  // the latest outcome only
+  CHECK(json["policies"][0]["conditions"][0]["status"] == "True");
+  CHECK(elapsed >= std::chrono::milliseconds(2500));
+  CHECK(db.ddl_count() > 0);
+
+  CHECK(run_partop({"apply", "-f", file, "--dsn", db.dsn(), "--retry-for", "soon"}).exit_code == 2);
 }
 
 TEST_CASE("invalid fields and SQL injection attempts exit 1 with the field named and zero DDL") {
