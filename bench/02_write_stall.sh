@@ -229,7 +229,7 @@ out "An inserter (\`INSERT … now()\`, into today's partition) and a reader (\`
   "\`SELECT count(*), pg_sleep(10) FROM events\`; 0.5 s later maintenance starts and must create" \
   "tomorrow's partition (ATTACH: ACCESS EXCLUSIVE on DEFAULT) and drop a 100-day-old one (DROP or" \
   "DETACH: ACCESS EXCLUSIVE on the parent). partop, lockTimeout 2s: \`apply --retry-for 60s\`, one" \
-  "call that retries what a guard held back after 250 ms doubling to 1 s, done when it exits" \
+  "call that retries what a guard held back after 250 ms, then every 500 ms, done when it exits" \
   "(its outcome is the last); and \`partop run\` — the operator's controller, work queue and the" \
   "same guard backoff over a directory of policies — done at its first Ready outcome (calls =" \
   "reconciles, its outcome the first). pg_partman: \`SELECT partman.run_maintenance('public.events')\` once, with" \

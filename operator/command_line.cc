@@ -98,7 +98,7 @@ int run_command_line(int argc, char** argv) {
   apply
       ->add_option("--retry-for", retry_for,
                    "retry the policies a guard held back (lock, lag, another runner), 250 ms "
-                   "doubling to 1 s apart, for up to this long, e.g. 5m; 0: run once")
+                   "then 500 ms apart, for up to this long, e.g. 5m; 0: run once")
       ->check(duration_check())
       ->default_str("0s");
 

@@ -158,7 +158,7 @@ TEST_CASE("controller: a guard deferral retries on the short cap, an error on th
   // Time stands still: nothing is due again yet.
   std::this_thread::sleep_for(100ms);
   CHECK(running.widgets.calls("app/guarded") == 1);
-  // The guard's retries double from 250 ms to a 1 s cap; the error's start at 1 s. The clock
+  // The guard's retries double from 250 ms to a 500 ms cap; the error's start at 1 s. The clock
   // moves only once the last deferral is back in the queue: a backoff counted from a later
   // "now" would not be due after one more second.
   const auto deferrals_recorded = [&](int count) {
