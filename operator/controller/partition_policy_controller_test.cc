@@ -52,6 +52,17 @@ Outcome ready_outcome(KeyType key_type) {
   return outcome;
 }
 
+// A Ready outcome on public.events with one daily partition.
+Outcome outcome_with_one_partition() {
+  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
+  ObservedPartition partition;
+  partition.name = {"public", "events_p20260101"};
+  partition.lower = 1767225600;
+  partition.upper = 1767312000;
+  outcome.partitions = {partition};
+  return outcome;
+}
+
 struct Fixture {
   Fixture() {
     secrets.put(secret("app-db", kAppDb));
@@ -79,6 +90,14 @@ struct Fixture {
     for (const auto& condition : status_of(name).value("conditions", json::array()))
       if (condition["type"] == "Ready") return condition["reason"];
     return "";
+  }
+  // The methods of the requests sent to ConfigMaps, in order.
+  std::vector<kube::Method> map_requests() const {
+    std::vector<kube::Method> methods;
+    for (const auto& request : client.requests()) {
+      if (request.path.find("/configmaps") != std::string::npos) methods.push_back(request.method);
+    }
+    return methods;
   }
   int warning_events(const std::string& reason) {
     int count = 0;
@@ -210,26 +229,14 @@ TEST_CASE("partition map: a new policy's map is one POST, a changed one one PATC
   Fixture f;
   KubePolicyBackend backend(f.client, f.secrets, "test", f.clock);
   const json object = policy("events", "events", "2026-01-01T00:00:00Z");
-  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
-  ObservedPartition partition;
-  partition.name = {"public", "events_p20260101"};
-  partition.lower = 1767225600;
-  partition.upper = 1767312000;
-  outcome.partitions = {partition};
-  const auto map_requests = [&] {
-    std::vector<kube::Method> methods;
-    for (const auto& request : f.client.requests()) {
-      if (request.path.find("/configmaps") != std::string::npos) methods.push_back(request.method);
-    }
-    return methods;
-  };
+  Outcome outcome = outcome_with_one_partition();
   backend.report(object, outcome);
-  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost});
+  CHECK(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost});
   backend.report(object, outcome);  // unchanged: nothing sent
-  CHECK(map_requests().size() == 1);
+  CHECK(f.map_requests().size() == 1);
   outcome.partitions[0].name.name = "events_day1";
   backend.report(object, outcome);
-  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
+  CHECK(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kPatch});
 }
 
 TEST_CASE("partition map: after a restart an unchanged map is read, not written") {
@@ -237,34 +244,22 @@ TEST_CASE("partition map: after a restart an unchanged map is read, not written"
   const json object = policy("events", "events", "2026-01-01T00:00:00Z");
   json reported = object;  // as the next process finds it: with the status its predecessor wrote
   reported["status"] = {{"observedGeneration", 1}};
-  Outcome outcome = ready_outcome(KeyType::kTimestampTz);
-  ObservedPartition partition;
-  partition.name = {"public", "events_p20260101"};
-  partition.lower = 1767225600;
-  partition.upper = 1767312000;
-  outcome.partitions = {partition};
-  const auto map_requests = [&] {
-    std::vector<kube::Method> methods;
-    for (const auto& request : f.client.requests()) {
-      if (request.path.find("/configmaps") != std::string::npos) methods.push_back(request.method);
-    }
-    return methods;
-  };
+  Outcome outcome = outcome_with_one_partition();
   KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(object, outcome);
-  REQUIRE(map_requests() == std::vector<kube::Method>{kube::Method::kPost});
+  REQUIRE(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost});
   // Each backend below is a new process.
   KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
-  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet});
+  CHECK(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet});
   outcome.partitions[0].name.name = "events_day1";
   KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
-  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
-                                                    kube::Method::kGet, kube::Method::kPatch});
+  CHECK(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
+                                                      kube::Method::kGet, kube::Method::kPatch});
   f.client.delete_object("/api/v1/namespaces/app/configmaps", "events-partitions");
   KubePolicyBackend(f.client, f.secrets, "test", f.clock).report(reported, outcome);
-  CHECK(map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
-                                                    kube::Method::kGet, kube::Method::kPatch,
-                                                    kube::Method::kDelete,  // the test's
-                                                    kube::Method::kGet, kube::Method::kPost});
+  CHECK(f.map_requests() == std::vector<kube::Method>{kube::Method::kPost, kube::Method::kGet,
+                                                      kube::Method::kGet, kube::Method::kPatch,
+                                                      kube::Method::kDelete,  // the test's
+                                                      kube::Method::kGet, kube::Method::kPost});
 }
 
 TEST_CASE("events: a new table's first reconcile is one PartitionsCreated Event") {
