@@ -117,8 +117,13 @@ TEST_CASE("two concurrent applies on one table converge without errors") {
   auto second = std::async(std::launch::async, [&] { return apply_policy(db, policy); });
   const Outcome a = first.get();
   const Outcome b = second.get();
+  // Each is Ready or was held back by a guard: Busy (the other held the table's advisory lock
+  // past lockTimeout) or LockTimeout (its first catalog read, made before the advisory lock, met
+  // the other's ACCESS EXCLUSIVE on DEFAULT during an ATTACH and gave up). Neither is an error.
   for (const Outcome* outcome : {&a, &b}) {
-    CHECK_MESSAGE((outcome->ready() || outcome->ready_reason() == "Busy"), outcome->ready_reason());
+    CHECK_MESSAGE((outcome->ready() || outcome->ready_reason() == "Busy" ||
+                   outcome->ready_reason() == "LockTimeout"),
+                  outcome->ready_reason());
   }
   CHECK(apply_policy(db, policy).actions_taken.empty());
   CHECK(db.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass") == 50);
