@@ -88,9 +88,8 @@ extern "C" void request_stop(int) {
   g_stop_requested = true;
 }
 
-// The one-shot backend: like `partop run`'s, but it keeps each outcome for printing instead of
-// logging it.
-// Keeps each object's latest outcome, in the order the objects were first reported.
+// The one-shot backend: like `partop run`'s, but it keeps each object's latest outcome for
+// printing instead of logging it, in the order the objects were first reported.
 class CollectingBackend : public controller::FixedDsnBackend {
  public:
   using FixedDsnBackend::FixedDsnBackend;
@@ -199,18 +198,14 @@ void reconcile_each(const runtime::FileSource& source, const CommandOptions& opt
   }
 }
 
-// Reconciles each loaded policy once through the PartitionPolicy controller (invalid ones
-// become InvalidSpec outcomes, a second claim on a table Conflict), prints the outcomes and
-// returns the exit code.
 // Reconciles the `held_back` keys again, after the operator's guard backoff, until none is held
 // back, `retry_for` would be exceeded by the next wait, or a stop is requested.
 void retry_held_back(controller::PartitionPolicyController& controller,
                      std::vector<std::string> held_back, std::chrono::milliseconds retry_for) {
   const runtime::BackoffPolicy backoff = runtime::ControllerOptions{}.guard_backoff;
   const auto deadline = std::chrono::steady_clock::now() + retry_for;
-  std::chrono::milliseconds wait = backoff.base;
-  while (!held_back.empty() && !g_stop_requested) {
-    const auto retry_at = std::chrono::steady_clock::now() + wait;
+  for (int retries = 0; !held_back.empty() && !g_stop_requested; ++retries) {
+    const auto retry_at = std::chrono::steady_clock::now() + backoff.delay(retries);
     if (retry_at > deadline) return;
     while (!g_stop_requested && std::chrono::steady_clock::now() < retry_at)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -221,10 +216,12 @@ void retry_held_back(controller::PartitionPolicyController& controller,
         still.push_back(key);
     }
     held_back = std::move(still);
-    wait = std::min(wait * 2, backoff.max);
   }
 }
 
+// Reconciles each loaded policy once through the PartitionPolicy controller (invalid ones
+// become InvalidSpec outcomes, a second claim on a table Conflict), prints the outcomes and
+// returns the exit code.
 int reconcile_files(const CommandOptions& options, ReconcileMode mode) {
   const Loaded loaded = load(options.files);
   auto backend = std::make_unique<CollectingBackend>(options.dsn);

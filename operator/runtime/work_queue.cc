@@ -5,6 +5,12 @@
 
 namespace partop::runtime {
 
+std::chrono::milliseconds BackoffPolicy::delay(int failures) const {
+  const double factor = std::min(std::pow(2.0, failures), 1e12);
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(std::min(static_cast<double>(max.count()), base.count() * factor)));
+}
+
 void WorkQueue::enqueue_locked(const std::string& key) {
   if (shut_down_) return;
   if (processing_.count(key)) {
@@ -42,11 +48,8 @@ std::chrono::milliseconds WorkQueue::add_rate_limited(const std::string& key,
   std::chrono::milliseconds delay;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const int failures = failures_[key]++;
+    delay = backoff.delay(failures_[key]++);
     ++retries_;
-    const double factor = std::min(std::pow(2.0, failures), 1e12);
-    delay = std::chrono::milliseconds(static_cast<int64_t>(
-        std::min(static_cast<double>(backoff.max.count()), backoff.base.count() * factor)));
   }
   add_after(key, delay);
   return delay;

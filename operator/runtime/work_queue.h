@@ -26,6 +26,9 @@ namespace partop::runtime {
 struct BackoffPolicy {
   std::chrono::milliseconds base{5};
   std::chrono::milliseconds max{1000 * 1000};
+
+  // The wait after `failures` earlier failures: base * 2^failures, capped at max.
+  std::chrono::milliseconds delay(int failures) const;
 };
 
 class WorkQueue {
