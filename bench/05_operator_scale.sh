@@ -98,7 +98,9 @@ ready_count() {
 # initial list as one object, so readiness seen then would be missed.
 start_ready_watch() {
   READY_WATCH_LOG="$CASE_WORK/ready.watch"
-  k get ppol --watch -o jsonpath='{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
+  # kubectl itself, not the function k: $! must be the watch so that it can be stopped.
+  kubectl --kubeconfig "$KUBECONFIG" -n "$NS" get ppol --watch \
+    -o jsonpath='{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
     > "$READY_WATCH_LOG" 2>/dev/null &
   READY_WATCHER=$!
   for _ in $(seq 1 50); do [ -s "$READY_WATCH_LOG" ] && break; sleep 0.1; done
@@ -151,7 +153,7 @@ start_ready_watch
 t_start=$(now_ms)
 machine0=$(machine_busy_ticks); apiserver0=$(cpu_ticks "$apiserver_pid"); etcd0=$(cpu_ticks "$etcd_pid")
 primary0=$(pg_cpu_ticks "$STATE/pg/primary"); standby0=$(pg_cpu_ticks "$STATE/pg/replica")
-watch_pid=$(pgrep -n -f "get ppol --watch")
+watch_pid=$READY_WATCHER
 start_operator "$CASE_WORK/operator.log"
 rss_start=$rss_at_ready
 ticks_before=$(cpu_ticks "$OPERATOR_PID")
@@ -182,13 +184,17 @@ if [ -n "$PERF_PID" ]; then
     | grep -E '^ +[0-9.]+%' | grep -E 'partop::' | shorten | head -15 > "$CASE_WORK/perf.children" || true
 fi
 hwm=$(hwm_kb "$OPERATOR_PID")
-rss_ready=$(rss_kb "$OPERATOR_PID")
 max_conn=$(maximum < "$CASE_WORK/connections")
-partitions=0
-for d in $(seq 0 $((D - 1))); do
-  c=$(qc "bench_scale_$d" "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r'")
-  partitions=$((partitions + c))
-done
+# partitions_in PREFIX: partitions (DEFAULT included) in the databases PREFIX0 .. PREFIX(D-1).
+partitions_in() {
+  local d c total=0
+  for d in $(seq 0 $((D - 1))); do
+    c=$(qc "$1$d" "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r'")
+    total=$((total + c))
+  done
+  echo "$total"
+}
+partitions=$(partitions_in bench_scale_)
 hz=$(getconf CLK_TCK)
 log "all Ready: $ready/$made $ready_ms ms after the operator started (kubectl apply took $((t_applied - t_apply)) ms before it); peak RSS ${hwm} kB; max connections $max_conn; partitions $partitions"
 
@@ -246,6 +252,73 @@ OPERATOR_PID=
 kill "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=
 
+# The floor: the least any tool has to do to bring these policies to Ready on this machine. The
+# same partitions and index in plain DDL (one autocommitted statement each, as case 1's floor)
+# in fresh databases of the same server with the same empty tables, then one status PATCH per
+# policy (a Ready condition) to copies of the policies in a namespace no operator watches. Each
+# database is one psql session followed by one curl over one kept-alive connection for its
+# policies' statuses; 4 databases at once, as partop's 4 workers.
+floor_ns="$NS-floor"
+kubectl --kubeconfig "$KUBECONFIG" create namespace "$floor_ns" >/dev/null
+kubectl --kubeconfig "$KUBECONFIG" -n "$floor_ns" apply -f "$policies" > "$CASE_WORK/floor-apply.out" 2>&1 \
+  || { tail -5 "$CASE_WORK/floor-apply.out" >&2; die "kubectl apply of the floor's policies failed"; }
+api_server=$(awk '$1 == "server:" { print $2 }' "$KUBECONFIG")
+api_ca=$(awk '$1 == "certificate-authority:" { print $2 }' "$KUBECONFIG")
+api_token=$(awk '$1 == "token:" { print $2 }' "$KUBECONFIG")
+ready_body="{\"status\":{\"observedGeneration\":1,\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"observedGeneration\":1,\"lastTransitionTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"reason\":\"Reconciled\",\"message\":\"Partitions created by plain SQL.\"}]}}"
+bounds=()
+for day in $(seq 0 8); do bounds+=("$(date -u -d "$(today_utc) + $day day" +%Y-%m-%d)"); done
+made_floor=0
+for d in $(seq 0 $((D - 1))); do
+  db=bench_floor_$d
+  db_create "$db"
+  {
+    for i in $(seq 0 $((per_db - 1))); do
+      [ $((made_floor + i)) -lt "$N" ] || break
+      echo "CREATE TABLE t$i (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);"
+    done
+  } | q "$db" >/dev/null
+  {
+    for i in $(seq 0 $((per_db - 1))); do
+      [ "$made_floor" -lt "$N" ] || break
+      echo "CREATE INDEX t${i}_id_idx ON t$i (id);"
+      echo "CREATE TABLE t${i}_default PARTITION OF t$i DEFAULT;"
+      for day in $(seq 0 7); do
+        echo "CREATE TABLE t${i}_p${bounds[$day]//-/} PARTITION OF t$i FOR VALUES FROM ('${bounds[$day]} 00:00:00+00') TO ('${bounds[$((day + 1))]} 00:00:00+00');"
+      done
+      printf 'url = "%s/apis/partop.dev/v1alpha1/namespaces/%s/partitionpolicies/db%s-t%s/status"\noutput = "/dev/null"\n' \
+        "$api_server" "$floor_ns" "$d" "$i" >> "$CASE_WORK/floor.$d.curl"
+      made_floor=$((made_floor + 1))
+    done
+  } > "$CASE_WORK/floor.$d.sql"
+done
+floor_database() {  # d
+  q "bench_floor_$1" -f "$CASE_WORK/floor.$1.sql" >/dev/null
+  curl -sS --cacert "$api_ca" -H "Authorization: Bearer $api_token" \
+    -H 'Content-Type: application/merge-patch+json' -X PATCH -d "$ready_body" \
+    -w '%{http_code}\n' -K "$CASE_WORK/floor.$1.curl" > "$CASE_WORK/floor.$1.codes"
+}
+floor_machine0=$(machine_busy_ticks); floor_api0=$(( $(cpu_ticks "$apiserver_pid") + $(cpu_ticks "$etcd_pid") ))
+floor_primary0=$(pg_cpu_ticks "$STATE/pg/primary"); floor_standby0=$(pg_cpu_ticks "$STATE/pg/replica")
+floor_t0=$(now_ms)
+# Four lanes, each taking every fourth database in turn.
+floor_lanes=()
+for lane in 0 1 2 3; do
+  (for d in $(seq "$lane" 4 $((D - 1))); do floor_database "$d"; done) &
+  floor_lanes+=($!)
+done
+for pid in "${floor_lanes[@]}"; do wait "$pid"; done
+floor_ms=$(($(now_ms) - floor_t0))
+floor_machine_s=$(ticks_to_s $(($(machine_busy_ticks) - floor_machine0)))
+floor_api_s=$(ticks_to_s $(( $(cpu_ticks "$apiserver_pid") + $(cpu_ticks "$etcd_pid") - floor_api0 )))
+floor_primary_s=$(ticks_to_s $(($(pg_cpu_ticks "$STATE/pg/primary") - floor_primary0)))
+floor_standby_s=$(ticks_to_s $(($(pg_cpu_ticks "$STATE/pg/replica") - floor_standby0)))
+floor_ok=$(cat "$CASE_WORK"/floor.*.codes | grep -c '^200$' || true)
+[ "$floor_ok" = "$made" ] || log "WARNING: the floor wrote $floor_ok of $made statuses"
+floor_partitions=$(partitions_in bench_floor_)
+[ "$floor_partitions" = "$partitions" ] || log "WARNING: the floor made $floor_partitions partitions, partop $partitions"
+log "floor: $made policies' DDL and statuses in $floor_ms ms (machine CPU $floor_machine_s s)"
+
 out "## $SCALE_CASE. Scale: $made policies over $D databases, operator mode against a real kube-apiserver" ""
 out "\`e2e/fixture.sh up\` (kube-apiserver 1.20 + etcd, PostgreSQL 15 primary with a streaming replica)." \
   "$D databases with $per_db empty partitioned tables each; one Secret per database; $made" \
@@ -253,11 +326,17 @@ out "\`e2e/fixture.sh up\` (kube-apiserver 1.20 + etcd, PostgreSQL 15 primary wi
   "\`partop operator --namespace NS\` started with its defaults (--max-concurrent-reconciles 4," \
   "--max-connections-per-database 4); readiness is followed with one watch (\`kubectl get --watch\`). Then" \
   "the operator is started again on the unchanged policies: a full resync where nothing changed." \
+  "The floor is the least any tool has to do for the same result: the same partitions and index by" \
+  "psql (\`CREATE TABLE … PARTITION OF\`, \`CREATE INDEX\` on the parent) in fresh databases of the" \
+  "same server, then one status PATCH (a Ready condition) per policy by curl over one connection," \
+  "4 databases at once." \
   "One run (not repeated: the fixture start-up alone takes a while)." ""
 out "| metric | value |" "|---|---:|"
 out "| policies Ready / applied | $ready / $made |"
 out "| time from operator start to all Ready, s | $(div "$ready_ms" 1000) |"
 out "| \`kubectl apply\` of the $made objects beforehand, s | $(div $((t_applied - t_apply)) 1000) |"
+out "| floor: the same DDL by psql, then one status PATCH per policy, s | $(div "$floor_ms" 1000) |"
+out "| **partop / floor** | **$(ratio "$ready_ms" "$floor_ms")** |"
 out "| policies Ready per second | $(awk -v n="$ready" -v ms="$ready_ms" 'BEGIN { printf "%.1f", n / (ms / 1000) }') |"
 out "| partitions created (incl. DEFAULT) | $partitions |"
 out "| operator CPU during that phase, s | $busy_cpu_s |"
@@ -266,6 +345,7 @@ out "| of which kube-apiserver / etcd, s | $apiserver_s / $etcd_s |"
 out "| of which PostgreSQL primary / its streaming standby, s | $primary_s / $standby_s |"
 out "| of which the readiness watch (kubectl get --watch), s | $watch_s |"
 out "| of which the rest (machine − the above − operator), s | $(awk -v m="$machine_s" -v a="$apiserver_s" -v e="$etcd_s" -v o="$busy_cpu_s" -v p="$primary_s" -v r="$standby_s" -v w="$watch_s" 'BEGIN { printf "%.1f", m - a - e - o - p - r - w }') |"
+out "| the floor's whole-machine CPU, s (of which primary / standby / kube-apiserver + etcd) | $floor_machine_s ($floor_primary_s / $floor_standby_s / $floor_api_s) |"
 out "| operator RSS when ready to work, MiB | $(div "$rss_start" 1024) |"
 out "| operator peak RSS (VmHWM), MiB | $(div "$hwm" 1024) |"
 out "| database connections held, max of samples every 0.2 s | $max_conn |"
