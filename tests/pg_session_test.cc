@@ -113,6 +113,35 @@ TEST_CASE("statements with parameters are prepared once per session and bind any
   CHECK(prepared_texts(*session).size() == 2);
 }
 
+TEST_CASE("a session that changed the catalog prepares its reads again, so their plans are new") {
+  TestDatabase db;
+  auto session = open_pg_session(db.dsn());
+  const std::string read = "SELECT count(*) FROM pg_class WHERE relname = $1";
+  // When the read was prepared ("" when it is not).
+  const auto prepared_at = [&] {
+    return text_or_empty(
+        session->query("SELECT max(prepare_time) FROM pg_prepared_statements WHERE statement "
+                       "LIKE '%pg_class WHERE relname%'")[0][0]);
+  };
+  CHECK(session->query(read, {"made_here"})[0][0] == "0");
+  const std::string first = prepared_at();
+  REQUIRE(!first.empty());
+  // Reads alone keep their plans.
+  CHECK(session->query(read, {"made_here"})[0][0] == "0");
+  CHECK(prepared_at() == first);
+  // After a transaction and after an autocommit statement of this session, the next run
+  // prepares the read again.
+  const StatementLimits limits{std::chrono::seconds(2), std::chrono::seconds(30)};
+  session->run_transaction({"CREATE TABLE made_here (id int)"}, limits, std::nullopt, nullptr);
+  CHECK(session->query(read, {"made_here"})[0][0] == "1");
+  const std::string second = prepared_at();
+  CHECK(second > first);
+  session->run_autocommit("CREATE INDEX CONCURRENTLY made_here_id ON made_here (id)", limits);
+  CHECK(session->query(read, {"made_here_id"})[0][0] == "1");
+  CHECK(prepared_at() > second);
+  CHECK(prepared_texts(*session).size() == 1);
+}
+
 TEST_CASE("a session's prepared statements are bounded") {
   TestDatabase db;
   auto session = open_pg_session(db.dsn());

@@ -169,6 +169,7 @@ class PgSession : public DatabaseSession {
       send_batch();
       if (before_commit) before_commit();
       tx.commit();
+      plan_reads_again();
       return affected;
     } catch (...) {
       rethrow_as_database_error(dsn_);
@@ -186,12 +187,25 @@ class PgSession : public DatabaseSession {
         throw;
       }
       reset_limits(tx);
+      plan_reads_again();
     } catch (...) {
       rethrow_as_database_error(dsn_);
     }
   }
 
  private:
+  // A generic plan is made at a prepared statement's first run and kept for as long as it is.
+  // One made while the database's catalog was small (a new database, its first tables) scans
+  // pg_index and pg_inherits whole, and the catalog may grow by thousands of rows while the
+  // session lives: after 900 partitions were created, such a read took 237 ms instead of
+  // 0.3 ms. A session that changed the catalog prepares its reads again at their next run, so
+  // that their plans are made for the catalog as it is now.
+  void plan_reads_again() {
+    if (prepared_.empty()) return;
+    prepared_.clear();
+    forget_prepared_ = true;
+  }
+
   // EXECUTE of `statement`, PREPAREd first in `pipeline` when this session has not yet.
   std::string execute_sql(pqxx::pipeline& pipeline, const SqlStatement& statement) {
     auto found = prepared_.find(statement.sql);
