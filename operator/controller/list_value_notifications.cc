@@ -5,6 +5,7 @@
 
 #include "operator/runtime/informer.h"
 #include "operator/runtime/log.h"
+#include "operator/runtime/table_claims.h"
 #include "reconcilers/partition/policy_parser.h"
 
 namespace partop::controller {
@@ -13,10 +14,6 @@ namespace {
 using nlohmann::json;
 using runtime::log;
 using runtime::LogLevel;
-
-std::string qualified(const std::string& table) {
-  return table.find('.') == std::string::npos ? "public." + table : table;
-}
 
 // The tables whose notices concern a list policy: its source of values and its own table.
 std::vector<std::string> tables_of(const Policy& policy) {
@@ -45,7 +42,7 @@ const runtime::Resource& list_value_notices() {
 
 std::vector<std::string> list_policies_for_table(const runtime::ObjectStore& policies,
                                                  const std::string& table) {
-  const std::string wanted = qualified(table);
+  const std::string wanted = runtime::qualified_table(table);
   std::vector<std::string> keys;
   policies.for_each([&](const json& object) {
     const auto policy = list_policy(object);
@@ -83,7 +80,7 @@ std::map<std::string, std::set<std::string>> ListValueNotifications::wanted() co
 }
 
 void ListValueNotifications::deliver(const std::string& table) {
-  const std::string key = qualified(table);
+  const std::string key = runtime::qualified_table(table);
   const json notice = notices_.update(key, [&](const json* last) -> json {
     const int64_t count = last != nullptr ? last->value("count", int64_t{0}) : 0;
     return {{"table", key}, {"count", count + 1}};

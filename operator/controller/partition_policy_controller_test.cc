@@ -174,21 +174,23 @@ TEST_CASE("policy controller: a claim of another kind of the same role is a Conf
   // through the database instead).
   MemoryStore migrations;
   migrations.put(earlier);
-  f.claims.add_kind({"PartitionMigration", "rewrite", &migrations,
-                     [](const json& o, const std::string& table) {
-                       return o["spec"].value("table", "") == table;
-                     },
-                     claims_on});
+  f.claims.add_kind(
+      {"PartitionMigration", "rewrite",
+       [&migrations](const std::string& table, const std::function<void(const json&)>& visit) {
+         migrations.for_each_indexed(runtime::table_index(), table, visit);
+       },
+       claims_on});
   f.controller().reconcile("app/events");
   CHECK(f.ready_reason("events") == "DatabaseUnavailable");
   // A resource of another kind maintaining layouts claimed it first: Conflict, no database.
   MemoryStore layouts;
   layouts.put(earlier);
-  f.claims.add_kind({"OtherLayoutKind", "layout", &layouts,
-                     [](const json& o, const std::string& table) {
-                       return o["spec"].value("table", "") == table;
-                     },
-                     claims_on});
+  f.claims.add_kind(
+      {"OtherLayoutKind", "layout",
+       [&layouts](const std::string& table, const std::function<void(const json&)>& visit) {
+         layouts.for_each_indexed(runtime::table_index(), table, visit);
+       },
+       claims_on});
   const int attempts = f.database.attempts;
   f.controller().reconcile("app/events");
   CHECK(f.ready_reason("events") == "Conflict");

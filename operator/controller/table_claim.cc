@@ -22,12 +22,17 @@ runtime::ClaimingKind table_claim(std::string kind, std::string role,
                                   const runtime::ObjectStore& objects, const PolicyBackend& backend,
                                   DatabaseRefOf database_ref_of,
                                   ClaimDocumentOf claim_document_of) {
-  // The object is read as it is (no copy) unless it has references to follow.
-  return {std::move(kind), std::move(role), &objects,
-          [claim_document_of](const json& object, const std::string& table) {
-            if (!claim_document_of) return names_table(object, table);
-            const auto document = claim_document_of(object);
-            return document && names_table(*document, table);
+  // An object without references is found through the store's index of spec.table (read in
+  // place); one with references is read with them followed, and so cannot be indexed by its own
+  // content: every object of its kind is visited (such kinds have few objects).
+  return {std::move(kind), std::move(role),
+          [&objects, claim_document_of, index = runtime::table_index()](
+              const std::string& table, const std::function<void(const json&)>& visit) {
+            if (!claim_document_of) return objects.for_each_indexed(index, table, visit);
+            objects.for_each([&](const json& object) {
+              const auto document = claim_document_of(object);
+              if (document && names_table(*document, table)) visit(object);
+            });
           },
           [&backend, database_ref_of,
            claim_document_of](const json& object) -> std::optional<std::string> {

@@ -87,10 +87,10 @@ std::vector<FileProblem> FileSource::load() {
           continue;
         }
         json object = value;
-        const auto old = objects_.find(key);
+        const json* old = objects_.find(key);
         int64_t generation = 1;
-        if (old != objects_.end()) {
-          json old_body = old->second;
+        if (old != nullptr) {
+          json old_body = *old;
           generation = old_body["metadata"].value("generation", int64_t{1});
           old_body["metadata"].erase("generation");
           if (old_body != object) ++generation;
@@ -100,14 +100,14 @@ std::vector<FileProblem> FileSource::load() {
         objects.emplace(key, std::move(object));
       }
     }
-    for (const auto& [key, object] : objects_) {
+    for (const auto& [key, object] : objects_.objects()) {
       if (!objects.count(key)) changed.push_back(key);
     }
     for (const auto& [key, object] : objects) {
-      const auto old = objects_.find(key);
-      if (old == objects_.end() || old->second != object) changed.push_back(key);
+      const json* old = objects_.find(key);
+      if (old == nullptr || *old != object) changed.push_back(key);
     }
-    objects_ = objects;
+    objects_.replace(objects);
     order_ = order;
   }
   documents_by_file_ = std::move(documents_by_file);
@@ -143,21 +143,27 @@ void FileSource::run(const std::atomic<bool>& stop) {
 
 std::optional<json> FileSource::get(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = objects_.find(key);
-  if (it == objects_.end()) return std::nullopt;
-  return it->second;
+  const json* object = objects_.find(key);
+  if (object == nullptr) return std::nullopt;
+  return *object;
 }
 
 std::vector<json> FileSource::list() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<json> out;
-  for (const auto& key : order_) out.push_back(objects_.at(key));
+  for (const auto& key : order_) out.push_back(*objects_.find(key));
   return out;
 }
 
 void FileSource::for_each(const std::function<void(const json&)>& visit) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& key : order_) visit(objects_.at(key));
+  for (const auto& key : order_) visit(*objects_.find(key));
+}
+
+void FileSource::for_each_indexed(const ObjectIndex& index, const std::string& value,
+                                  const std::function<void(const json&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  objects_.for_each_indexed(index, value, visit);
 }
 
 }  // namespace partop::runtime

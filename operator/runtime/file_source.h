@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/runtime/object_cache.h"
 #include "operator/runtime/source.h"
 
 namespace partop::runtime {
@@ -46,6 +47,8 @@ class FileSource : public Source, public ObjectStore {
   std::optional<nlohmann::json> get(const std::string& key) const override;
   std::vector<nlohmann::json> list() const override;
   void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
+  void for_each_indexed(const ObjectIndex& index, const std::string& value,
+                        const std::function<void(const nlohmann::json&)>& visit) const override;
 
  private:
   struct FileStamp {
@@ -60,8 +63,8 @@ class FileSource : public Source, public ObjectStore {
   std::map<std::string, FileStamp> seen_;
   std::map<std::string, std::vector<nlohmann::json>> documents_by_file_;  // last good read
   mutable std::mutex mutex_;
-  std::vector<std::string> order_;                 // keys in file, then document order
-  std::map<std::string, nlohmann::json> objects_;  // by key
+  std::vector<std::string> order_;  // keys in file, then document order
+  ObjectCache objects_;             // by key
   std::vector<Handler> handlers_;
   std::atomic<bool> synced_{false};
 };

@@ -45,22 +45,28 @@ Informer::Informer(kube::Client& client, std::string collection_path, Handler on
 
 std::optional<json> Informer::get(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  const json* object = cache_.find(key);
+  if (object == nullptr) return std::nullopt;
+  return *object;
 }
 
 std::vector<json> Informer::list() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<json> out;
-  out.reserve(cache_.size());
-  for (const auto& [key, object] : cache_) out.push_back(object);
+  out.reserve(cache_.objects().size());
+  for (const auto& [key, object] : cache_.objects()) out.push_back(object);
   return out;
 }
 
 void Informer::for_each(const std::function<void(const json&)>& visit) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [key, object] : cache_) visit(object);
+  for (const auto& [key, object] : cache_.objects()) visit(object);
+}
+
+void Informer::for_each_indexed(const ObjectIndex& index, const std::string& value,
+                                const std::function<void(const json&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cache_.for_each_indexed(index, value, visit);
 }
 
 void Informer::store(const std::string& key, const json* object) {
@@ -70,7 +76,7 @@ void Informer::store(const std::string& key, const json* object) {
     if (object == nullptr) {
       cache_.erase(key);
     } else {
-      json& cached = cache_[key] = *object;
+      json cached = *object;
       // What the API server keeps for clients that write (managedFields, kubectl's copy of the
       // applied object) is most of an object's size and nothing partop reads: not cached, as
       // controller-runtime's cache transforms do.
@@ -81,6 +87,7 @@ void Informer::store(const std::string& key, const json* object) {
         if (metadata["annotations"].empty()) metadata.erase("annotations");
       }
       stored = cached;
+      cache_.put(key, std::move(cached));
     }
   }
   on_change_(key, stored ? &*stored : nullptr);
@@ -109,7 +116,7 @@ std::optional<std::string> Informer::relist() {
   std::vector<std::string> deleted;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [key, object] : cache_) {
+    for (const auto& [key, object] : cache_.objects()) {
       if (!fresh.count(key)) deleted.push_back(key);
     }
   }

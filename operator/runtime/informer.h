@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/kube/kube_client.h"
+#include "operator/runtime/object_cache.h"
 #include "operator/runtime/object_store.h"
 
 namespace partop::runtime {
@@ -45,6 +46,8 @@ class Informer : public ObjectStore {
   std::optional<nlohmann::json> get(const std::string& key) const override;
   std::vector<nlohmann::json> list() const override;
   void for_each(const std::function<void(const nlohmann::json&)>& visit) const override;
+  void for_each_indexed(const ObjectIndex& index, const std::string& value,
+                        const std::function<void(const nlohmann::json&)>& visit) const override;
 
  private:
   // Replaces the cache with a fresh list; returns its resourceVersion, or nullopt on failure.
@@ -58,7 +61,7 @@ class Informer : public ObjectStore {
   std::string collection_path_;
   Handler on_change_;
   mutable std::mutex mutex_;
-  std::map<std::string, nlohmann::json> cache_;
+  ObjectCache cache_;
   std::atomic<bool> synced_{false};
 };
 

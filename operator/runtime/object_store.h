@@ -10,6 +10,14 @@
 
 namespace partop::runtime {
 
+// A secondary index of a store (client-go's Indexer): `values_of` says which values an object is
+// filed under ("public.events" for its spec.table). It must depend on the object alone, and one
+// name must always come with the same function.
+struct ObjectIndex {
+  std::string name;
+  std::function<std::vector<std::string>(const nlohmann::json& object)> values_of;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -17,6 +25,11 @@ class ObjectStore {
   virtual std::vector<nlohmann::json> list() const = 0;
   // Visits every object without copying it; `visit` must not call back into the store.
   virtual void for_each(const std::function<void(const nlohmann::json&)>& visit) const = 0;
+  // Visits the objects `index` files under `value`, without copying them; `visit` must not call
+  // back into the store. The store builds the index on its first use and keeps it current with
+  // every change after, so a look-up costs the objects it finds, not the store's size.
+  virtual void for_each_indexed(const ObjectIndex& index, const std::string& value,
+                                const std::function<void(const nlohmann::json&)>& visit) const = 0;
 };
 
 }  // namespace partop::runtime
@@ -43,6 +56,10 @@ class CompositeStore : public ObjectStore {
   }
   void for_each(const std::function<void(const nlohmann::json&)>& visit) const override {
     for (const auto* part : parts_) part->for_each(visit);
+  }
+  void for_each_indexed(const ObjectIndex& index, const std::string& value,
+                        const std::function<void(const nlohmann::json&)>& visit) const override {
+    for (const auto* part : parts_) part->for_each_indexed(index, value, visit);
   }
 
  private:

@@ -11,12 +11,26 @@ namespace partop::runtime {
 
 using nlohmann::json;
 
-bool same_table(const std::string& written, const std::string& normalized) {
-  if (written.find('.') != std::string::npos) return written == normalized;
+std::string qualified_table(const std::string& written) {
+  return written.find('.') == std::string::npos ? "public." + written : written;
+}
+
+bool same_table(const std::string& written, const std::string& qualified) {
+  if (written.find('.') != std::string::npos) return written == qualified;
   constexpr std::string_view kPublic = "public.";
-  return normalized.size() == kPublic.size() + written.size() &&
-         normalized.compare(0, kPublic.size(), kPublic) == 0 &&
-         normalized.compare(kPublic.size(), std::string::npos, written) == 0;
+  return qualified.size() == kPublic.size() + written.size() &&
+         qualified.compare(0, kPublic.size(), kPublic) == 0 &&
+         qualified.compare(kPublic.size(), std::string::npos, written) == 0;
+}
+
+ObjectIndex table_index() {
+  return {"spec.table", [](const json& object) -> std::vector<std::string> {
+            const auto spec = object.find("spec");
+            if (spec == object.end() || !spec->is_object()) return {};
+            const auto table = spec->find("table");
+            if (table == spec->end() || !table->is_string()) return {};
+            return {qualified_table(table->get_ref<const std::string&>())};
+          }};
 }
 
 void TableClaims::add_kind(ClaimingKind kind) {
@@ -59,10 +73,9 @@ std::optional<std::string> TableClaims::owner_other_than(const std::string& kind
   std::vector<std::pair<Rank, std::pair<const ClaimingKind*, json>>> earlier;
   for (const ClaimingKind& other_kind : kinds) {
     if (asking != kinds.end() && other_kind.role != asking->role) continue;
-    // Cheap first: only objects naming the same table (by text) are ranked and copied, and
-    // only earlier ones have their database resolved.
-    other_kind.store->for_each([&](const json& other) {
-      if (!other_kind.names_table(other, table)) return;
+    // Cheap first: only objects naming the same table (by text) are ranked, only earlier ones
+    // copied and have their database resolved.
+    other_kind.for_each_naming(table, [&](const json& other) {
       Rank theirs = rank_of(other_kind.kind, other);
       if (theirs < mine) earlier.push_back({std::move(theirs), {&other_kind, other}});
     });

@@ -23,10 +23,12 @@ struct ClaimingKind {
   // Kinds of one role compete for a table; kinds of different roles do not (a policy waits for
   // a migration of its table through the database, not through a claim).
   std::string role;  // "layout", "rewrite"
-  const ObjectStore* store = nullptr;
-  // Whether an object names `table` ("schema.name"); called for every object of the kind on
-  // every check, so it must be cheap: read off the document without copying it.
-  std::function<bool(const nlohmann::json& object, const std::string& table)> names_table;
+  // Visits, without copying them, the objects of the kind that name `table` ("schema.name").
+  // Called on every check of every kind of the role, so it should cost the objects it finds, not
+  // the number of objects of the kind (see table_index()); `visit` must not call back into it.
+  std::function<void(const std::string& table,
+                     const std::function<void(const nlohmann::json& object)>& visit)>
+      for_each_naming;
   // The database an object's table lives in (its DSN without the password); may read a Secret.
   // nullopt when it cannot be resolved (such an object claims nothing).
   std::function<std::optional<std::string>(const nlohmann::json& object)> database_of;
@@ -47,8 +49,15 @@ class TableClaims {
   std::vector<ClaimingKind> kinds_;
 };
 
-// Whether a table written as "name" or "schema.name" (the default schema is public) is
-// `normalized` ("schema.name"), compared without building a string.
-bool same_table(const std::string& written, const std::string& normalized);
+// A table written as "name" or "schema.name" as "schema.name" (the default schema is public).
+std::string qualified_table(const std::string& written);
+
+// Whether a table written as "name" or "schema.name" is `qualified` ("schema.name"), compared
+// without building a string.
+bool same_table(const std::string& written, const std::string& qualified);
+
+// An index of objects by the table their spec.table names, qualified ("public.events"); objects
+// without a string spec.table are filed under nothing.
+ObjectIndex table_index();
 
 }  // namespace partop::runtime

@@ -18,9 +18,9 @@ json claimant(const std::string& name, const std::string& created, const std::st
 }
 
 ClaimingKind policies_in(const ObjectStore& store) {
-  return {"PartitionPolicy", "layout", &store,
-          [](const json& object, const std::string& table) {
-            return same_table(object["spec"]["table"].get<std::string>(), table);
+  return {"PartitionPolicy", "layout",
+          [&store](const std::string& table, const std::function<void(const json&)>& visit) {
+            store.for_each_indexed(table_index(), table, visit);
           },
           [](const json& object) -> std::optional<std::string> {
             return object["spec"]["database"].get<std::string>();
@@ -35,6 +35,15 @@ TEST_CASE("a table written without its schema is the public schema's") {
   CHECK_FALSE(same_table("app.events", "public.events"));
   CHECK_FALSE(same_table("event", "public.events"));
   CHECK_FALSE(same_table("events", "publicXevents"));
+}
+
+TEST_CASE("the table index files a table written without its schema under the public schema") {
+  CHECK(table_index().values_of(claimant("a", "", "events", "db")) ==
+        std::vector<std::string>{"public.events"});
+  CHECK(table_index().values_of(claimant("a", "", "app.events", "db")) ==
+        std::vector<std::string>{"app.events"});
+  CHECK(table_index().values_of(json{{"spec", {{"table", 7}}}}).empty());
+  CHECK(table_index().values_of(json{{"metadata", {{"name", "a"}}}}).empty());
 }
 
 TEST_CASE("the earliest claimant of the table in the same database owns it, whatever comes first") {
@@ -56,6 +65,13 @@ TEST_CASE("the earliest claimant of the table in the same database owns it, what
                                       "public.events", "db1"));
   CHECK_FALSE(claims.owner_other_than("PartitionPolicy", store.get("app/a-other-db").value(),
                                       "public.events", "db2"));
+
+  // The owner moves to another table: the next earliest claimant owns this one.
+  store.put(claimant("d-first", "2026-01-02T00:00:00Z", "public.usage_v2", "db1"));
+  CHECK(claims.owner_other_than("PartitionPolicy", asking, "public.events", "db1") ==
+        "PartitionPolicy app/c-second");
+  store.erase("app/c-second");
+  CHECK_FALSE(claims.owner_other_than("PartitionPolicy", asking, "public.events", "db1"));
 }
 
 }  // namespace
