@@ -54,16 +54,20 @@ kubectl --kubeconfig "$KUBECONFIG" create namespace "$NS" >/dev/null
 per_db=$(( (N + D - 1) / D ))
 policies="$CASE_WORK/policies.yaml"
 : > "$policies"
+# database_with_tables DB MADE: creates DB with the empty tables of its policies, t0 .. t(per_db - 1),
+# fewer when the MADE policies of the databases before it and these would pass N.
+database_with_tables() {
+  local i
+  db_create "$1"
+  for i in $(seq 0 $((per_db - 1))); do
+    [ $(($2 + i)) -lt "$N" ] || break
+    echo "CREATE TABLE t$i (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);"
+  done | q "$1" >/dev/null
+}
 made=0
 for d in $(seq 0 $((D - 1))); do
   db=bench_scale_$d
-  db_create "$db"
-  {
-    for i in $(seq 0 $((per_db - 1))); do
-      [ $((made + i)) -lt "$N" ] || break
-      echo "CREATE TABLE t$i (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);"
-    done
-  } | q "$db" >/dev/null
+  database_with_tables "$db" "$made"
   k create secret generic "db-$d" --from-literal=uri="$(dsn "$db")" >/dev/null
   for i in $(seq 0 $((per_db - 1))); do
     [ "$made" -lt "$N" ] || break
@@ -270,14 +274,7 @@ bounds=()
 for day in $(seq 0 8); do bounds+=("$(date -u -d "$(today_utc) + $day day" +%Y-%m-%d)"); done
 made_floor=0
 for d in $(seq 0 $((D - 1))); do
-  db=bench_floor_$d
-  db_create "$db"
-  {
-    for i in $(seq 0 $((per_db - 1))); do
-      [ $((made_floor + i)) -lt "$N" ] || break
-      echo "CREATE TABLE t$i (id bigint NOT NULL, created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);"
-    done
-  } | q "$db" >/dev/null
+  database_with_tables "bench_floor_$d" "$made_floor"
   {
     for i in $(seq 0 $((per_db - 1))); do
       [ "$made_floor" -lt "$N" ] || break
