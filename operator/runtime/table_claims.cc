@@ -1,7 +1,6 @@
 #include "operator/runtime/table_claims.h"
 
 #include <algorithm>
-#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -16,11 +15,7 @@ std::string qualified_table(const std::string& written) {
 }
 
 bool same_table(const std::string& written, const std::string& qualified) {
-  if (written.find('.') != std::string::npos) return written == qualified;
-  constexpr std::string_view kPublic = "public.";
-  return qualified.size() == kPublic.size() + written.size() &&
-         qualified.compare(0, kPublic.size(), kPublic) == 0 &&
-         qualified.compare(kPublic.size(), std::string::npos, written) == 0;
+  return qualified_table(written) == qualified;
 }
 
 ObjectIndex table_index() {

@@ -52,8 +52,7 @@ class TableClaims {
 // A table written as "name" or "schema.name" as "schema.name" (the default schema is public).
 std::string qualified_table(const std::string& written);
 
-// Whether a table written as "name" or "schema.name" is `qualified` ("schema.name"), compared
-// without building a string.
+// Whether a table written as "name" or "schema.name" is `qualified` ("schema.name").
 bool same_table(const std::string& written, const std::string& qualified);
 
 // An index of objects by the table their spec.table names, qualified ("public.events"); objects
